@@ -1,0 +1,106 @@
+/* hs_transport.h: the SSH transport layer (RFC 4253): version exchange, binary packet protocol,
+ * KEX and rekeying, strict KEX, ext-info. Used by both client and server.
+ *
+ * Model: non-blocking and event-driven (OpenSSH's packet.c/kex.c model). The caller polls
+ * hs_transport_fd() for input (and for output when hs_transport_want_write()), calls
+ * hs_transport_read()/hs_transport_write(), then drains hs_transport_next(). Transport messages
+ * (1..49: IGNORE, DEBUG, UNIMPLEMENTED, DISCONNECT, KEXINIT and the KEX messages, NEWKEYS, EXT_INFO)
+ * are handled inside; only messages >= 50 (and SERVICE_REQUEST/ACCEPT) reach the caller. Upper-layer
+ * messages sent during a rekey are queued until NEWKEYS. hs_transport_wait() is the blocking form
+ * used by authentication.
+ */
+#ifndef HS_TRANSPORT_H
+#define HS_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_buf.h"
+#include "hs_err.h"
+#include "hs_provider.h"
+
+#define HS_VERSION_STRING	"SSH-2.0-hardssh_0.1"
+#define HS_MAX_PACKET		(256u * 1024)	/* RFC 4253 6.1 allows more; OpenSSH's cap */
+
+struct hs_transport;
+
+struct hs_transport_cfg {
+	bool server;
+	/* Algorithm lists, comma-separated, already expanded from config (+,-,^); NULL = defaults. */
+	const char *kex_algs;
+	const char *hostkey_algs;
+	const char *ciphers;
+	const char *macs;
+	uint64_t rekey_bytes;		/* 0 = the cipher's default (RFC 4344 3.2) */
+	uint32_t rekey_seconds;		/* 0 = no time limit */
+	/* Server: host keys to offer (may be public-only when sign_cb signs elsewhere). */
+	struct hs_key *const *hostkeys;
+	size_t n_hostkeys;
+	/* Server: sign the exchange hash with hostkeys[idx]; NULL means hs_key_sign() directly. */
+	hs_err (*sign_cb)(void *arg, size_t idx, enum hs_sig_alg alg, const uint8_t *h, size_t hlen,
+	    struct hs_buf *sig);
+	/* Client: decide on the server's host key (known_hosts). HS_OK accepts; anything else ends the
+	 * KEX with that error. */
+	hs_err (*hostkey_cb)(void *arg, const struct hs_key *key);
+	void *cb_arg;
+};
+
+/* Negotiated algorithm names (static strings from the tables), for -v and logs. */
+struct hs_transport_algs {
+	const char *kex, *hostkey;
+	const char *cipher_ctos, *cipher_stoc;
+	const char *mac_ctos, *mac_stoc;	/* "<implicit>" for AEAD ciphers */
+};
+
+/* New transport on fd (socket or inetd stdin/stdout pair). Copies cfg and its strings; the hostkeys
+ * array is copied but the keys stay owned by the caller. Validates the algorithm lists. */
+HS_MUST_USE hs_err hs_transport_new(int fd_in, int fd_out, const struct hs_transport_cfg *cfg,
+    struct hs_transport **out);
+void hs_transport_free(struct hs_transport *t);
+
+/* Blocking: version exchange then the first key exchange, within timeout_ms (0 = no limit).
+ * On failure the reason has been logged and, where the protocol allows, a DISCONNECT sent. */
+HS_MUST_USE hs_err hs_transport_handshake(struct hs_transport *t, int timeout_ms);
+
+/* After the handshake. */
+const char *hs_transport_peer_version(const struct hs_transport *t);
+const uint8_t *hs_transport_session_id(const struct hs_transport *t, size_t *len);
+void hs_transport_get_algs(const struct hs_transport *t, struct hs_transport_algs *out);
+/* Client: the server's host key; server: the host key used. */
+const struct hs_key *hs_transport_hostkey(const struct hs_transport *t);
+/* Client: the server-sig-algs from EXT_INFO (RFC 8308 3.1), or NULL if none was received. */
+const char *hs_transport_server_sig_algs(const struct hs_transport *t);
+
+/* Event loop. */
+int hs_transport_fd_in(const struct hs_transport *t);
+int hs_transport_fd_out(const struct hs_transport *t);
+bool hs_transport_want_write(const struct hs_transport *t);
+/* Read what is available. HS_ERR_AGAIN if nothing, HS_ERR_EOF on close. */
+HS_MUST_USE hs_err hs_transport_read(struct hs_transport *t);
+/* Write what is queued. HS_ERR_AGAIN if the socket is full. */
+HS_MUST_USE hs_err hs_transport_write(struct hs_transport *t);
+/* Next upper-layer message: *type is its number, *msg a buffer positioned just after the type byte,
+ * owned by the caller. HS_ERR_AGAIN when no complete message is buffered. Errors are fatal for the
+ * connection (already logged). */
+HS_MUST_USE hs_err hs_transport_next(struct hs_transport *t, uint8_t *type, struct hs_buf **msg);
+/* Queue a message (payload starting with its type byte). Held back during a key exchange. */
+HS_MUST_USE hs_err hs_transport_send(struct hs_transport *t, const struct hs_buf *payload);
+/* Blocking: the next upper-layer message within timeout_ms (0 = no limit); HS_ERR_TIMEOUT. */
+HS_MUST_USE hs_err hs_transport_wait(struct hs_transport *t, int timeout_ms, uint8_t *type,
+    struct hs_buf **msg);
+/* Blocking: write everything queued within timeout_ms. */
+HS_MUST_USE hs_err hs_transport_flush(struct hs_transport *t, int timeout_ms);
+/* Send DISCONNECT with reason (RFC 4253 11.1) and description, flush best-effort (1 s). */
+void hs_transport_disconnect(struct hs_transport *t, uint32_t reason, const char *desc);
+/* Start a key re-exchange now (e.g. client ~R); no-op if one is running. */
+HS_MUST_USE hs_err hs_transport_rekey(struct hs_transport *t);
+/* Queue an SSH_MSG_IGNORE (keepalive-safe traffic). */
+HS_MUST_USE hs_err hs_transport_send_ignore(struct hs_transport *t);
+/* Milliseconds until the next time-based rekey is due, or -1 (for poll timeouts). */
+int hs_transport_timeout_ms(const struct hs_transport *t);
+/* Bytes and packets moved (for RekeyLimit, logs, tests). */
+void hs_transport_stats(const struct hs_transport *t, uint64_t *bytes_in, uint64_t *bytes_out,
+    uint64_t *kex_count);
+
+#endif
