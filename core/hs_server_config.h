@@ -1,0 +1,117 @@
+/* hs_server_config.h: hsshd's configuration (sshd_config(5) subset), private to the hs_server layer.
+ *
+ * Parsing follows sshd: case-insensitive keywords, "Keyword value" or "Keyword=value", '#' comments,
+ * double quotes, and the first value wins for single-valued keywords. Command-line -o options are
+ * parsed before the file, so they win the same way. Defaults are filled in by
+ * hs_server_config_finish() after everything is read.
+ */
+#ifndef HS_SERVER_CONFIG_H
+#define HS_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hs_err.h"
+#include "hs_log.h"
+
+#define HS_SERVER_CONFIG_DEFAULT	"/etc/hardssh/hsshd_config"
+#define HS_SERVER_PIDFILE_DEFAULT	"/run/hsshd.pid"
+#define HS_CFG_MAX_PORTS		64
+#define HS_CFG_MAX_LISTEN		64
+#define HS_CFG_MAX_HOSTKEYS		16
+#define HS_CFG_MAX_AKFILES		16
+#define HS_CFG_MAX_ENV			64
+#define HS_CFG_MAX_SUBSYS		16
+
+/* PermitRootLogin (sshd_config(5)). */
+enum hs_permit_root {
+	HS_ROOT_UNSET = -1,
+	HS_ROOT_NO = 0,
+	HS_ROOT_FORCED_ONLY,		/* forced-commands-only: publickey with command= only */
+	HS_ROOT_PROHIBIT_PASSWORD,	/* prohibit-password, without-password (default) */
+	HS_ROOT_YES,
+};
+
+struct hs_listen_addr {
+	char *host;	/* numeric address or name; never NULL once finished */
+	int port;	/* 0 = every Port */
+};
+
+struct hs_subsystem {
+	char *name;
+	char *command;
+};
+
+/* Integers hold -1 while unset; hs_server_config_finish() fills the defaults. */
+struct hs_server_config {
+	int ports[HS_CFG_MAX_PORTS];
+	size_t n_ports;
+	bool ports_from_cmdline;	/* -p given: Port lines in the file are ignored (as sshd) */
+	struct hs_listen_addr listen[HS_CFG_MAX_LISTEN];
+	size_t n_listen;
+	int address_family;		/* AF_UNSPEC, AF_INET, AF_INET6; -1 unset */
+	char *hostkeys[HS_CFG_MAX_HOSTKEYS];
+	size_t n_hostkeys;
+	char *ak_files[HS_CFG_MAX_AKFILES];	/* AuthorizedKeysFile, unexpanded */
+	size_t n_ak_files;			/* 0 after "none" */
+	bool ak_files_set;
+	int permit_root_login;		/* enum hs_permit_root */
+	int pubkey_auth, password_auth, permit_empty_passwords, strict_modes;
+	int kbd_interactive_auth, use_pam, x11_forwarding, print_motd, use_dns, tcp_keepalive;
+	char *kex_algs, *ciphers, *macs, *hostkey_algs, *pubkey_algs;	/* expanded lists */
+	int log_level;			/* enum hs_log_level */
+	int syslog_facility;
+	int login_grace_time;		/* seconds; 0 = none */
+	int max_auth_tries;
+	int max_sessions;
+	int maxstartups_begin, maxstartups_rate, maxstartups_full;
+	int client_alive_interval, client_alive_count_max;
+	char *accept_env[HS_CFG_MAX_ENV + 1];	/* NULL-terminated */
+	size_t n_accept_env;
+	char *pid_file;			/* "none" is stored as NULL after finish */
+	int64_t rekey_bytes;		/* 0 = default */
+	int rekey_seconds;		/* 0 = none */
+	struct hs_subsystem subsys[HS_CFG_MAX_SUBSYS];
+	size_t n_subsys;
+	char *banner, *force_command, *chroot_directory, *moduli_file;
+	/* Internal: which single-valued keywords have been seen (first value wins). */
+	uint8_t seen[128];
+	unsigned include_depth;
+};
+
+/* Initialise every field to "unset". */
+void hs_server_config_init(struct hs_server_config *c);
+/* Free every string and reset to "unset". */
+void hs_server_config_free(struct hs_server_config *c);
+
+/* Process one configuration line. file/lineno name it in error messages ("command-line" for -o).
+ * Blank lines and comments are accepted. On an unknown keyword logs "<file> line <n>: Bad
+ * configuration option: <kw>" and returns HS_ERR_CONFIG; other bad values log file, line and the
+ * problem and return HS_ERR_CONFIG. */
+HS_MUST_USE hs_err hs_server_config_line(struct hs_server_config *c, const char *line,
+    const char *file, unsigned lineno);
+/* Read a whole file. HS_ERR_NOT_FOUND if it does not exist (the caller decides whether that is
+ * fatal), HS_ERR_CONFIG on the first bad line (already logged). */
+HS_MUST_USE hs_err hs_server_config_load(struct hs_server_config *c, const char *path);
+/* Parse a buffer of text as if it were the file named name (for tests and fuzzing). */
+HS_MUST_USE hs_err hs_server_config_parse_text(struct hs_server_config *c, const char *text,
+    size_t len, const char *name);
+/* Fill defaults for everything still unset; expands algorithm lists. HS_ERR_CONFIG on failure. */
+HS_MUST_USE hs_err hs_server_config_finish(struct hs_server_config *c);
+/* Print the effective configuration as lowercase "keyword value" lines (sshd -T). */
+void hs_server_config_dump(const struct hs_server_config *c, FILE *f);
+
+/* Value parsers shared with the tests. */
+/* OpenSSH time format: "120", "2m", "1h30m", units s m h d w (either case). */
+HS_MUST_USE hs_err hs_cfg_parse_time(const char *s, int *secs);
+/* "16", "1K", "4G" (K/M/G, either case) as bytes. */
+HS_MUST_USE hs_err hs_cfg_parse_size(const char *s, int64_t *bytes);
+/* Split a line into words (whitespace separated, double quotes group, '#' starts a comment outside
+ * quotes, a first-word '=' separator is allowed). Writes at most max pointers into argv, which point
+ * into buf (a modified copy of line of size bufsz). *argc receives the count. */
+HS_MUST_USE hs_err hs_cfg_split(const char *line, char *buf, size_t bufsz, char **argv, int max,
+    int *argc);
+
+#endif

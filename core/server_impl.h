@@ -1,0 +1,145 @@
+/* server_impl.h: private interfaces between the hsshd files (config table, listener, per-connection
+ * handling, user authentication). Not used outside the hs_server layer. */
+#ifndef HS_SERVER_IMPL_H
+#define HS_SERVER_IMPL_H
+
+#include <pwd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "hs_authkeys.h"
+#include "hs_buf.h"
+#include "hs_err.h"
+#include "hs_log.h"
+#include "hs_provider.h"
+#include "hs_server_config.h"
+#include "hs_transport.h"
+
+/* ---- configuration table (server_config.c) ---- */
+
+struct cfg_where {
+	const char *file;
+	unsigned line;
+};
+
+struct hs_cfg_enum {
+	const char *name;
+	int value;
+};
+
+struct cfg_kw;
+typedef hs_err (*cfg_set_fn)(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int ac,
+    const struct cfg_where *w);
+
+#define CFG_MULTI	0x01	/* repeatable: every occurrence is processed */
+
+struct cfg_kw {
+	const char *name;
+	cfg_set_fn set;
+	size_t off;		/* field for the generic handlers */
+	int arg;		/* handler-specific (algorithm family) */
+	unsigned flags;
+	const struct hs_cfg_enum *names;	/* set_enum's value names */
+};
+
+#define CFG_FIELD(c, kw, type)	((type *)(void *)((char *)(c) + (kw)->off))
+
+extern const struct cfg_kw hs_cfg_keywords[];
+extern const struct hs_cfg_enum hs_cfg_permit_root_names[];
+const char *hs_cfg_family_name(int af);
+/* Append a HostKey path (config and -h). */
+HS_MUST_USE hs_err hs_cfg_add_hostkey(struct hs_server_config *c, const char *path);
+
+/* ---- runtime state ---- */
+
+struct hs_server {
+	struct hs_server_config *cfg;
+	struct hs_key *hostkeys[HS_CFG_MAX_HOSTKEYS];
+	size_t n_hostkeys;
+	bool debug;		/* -d: no fork, one connection */
+	bool inetd;		/* -i */
+};
+
+/* One connection as seen by the child that serves it. */
+struct hs_conn {
+	const struct hs_server *srv;
+	int fd_in, fd_out;
+	char peer_ip[64], local_ip[64];
+	int peer_port, local_port;
+	int notify_fd;		/* tells the listener we authenticated (MaxStartups); -1 = none */
+	struct hs_transport *t;
+	long long deadline_ms;	/* LoginGraceTime deadline on CLOCK_MONOTONIC; 0 = none */
+};
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+long long hs_server_now_ms(void);
+/* Remaining ms until the grace deadline (at least 1), or 0 when there is none. */
+int hs_conn_remaining_ms(const struct hs_conn *cn);
+
+/* Load host keys named by the configuration; logs each failure. HS_ERR_CONFIG if none loads. */
+HS_MUST_USE hs_err hs_server_load_hostkeys(struct hs_server *srv);
+void hs_server_free_hostkeys(struct hs_server *srv);
+
+/* Serve one connection (in the child, or inline for -d/-i): handshake, authentication, session.
+ * Returns the process exit status. */
+int hs_server_conn_serve(const struct hs_server *srv, int fd_in, int fd_out, int notify_fd);
+
+/* Bind the listeners and run the accept loop until SIGTERM (or one connection for -d). */
+int hs_server_listen_run(struct hs_server *srv);
+
+/* ---- user authentication (auth_server*.c, RFC 4252) ---- */
+
+/* A parsed SSH_MSG_USERAUTH_REQUEST (after the type byte). Pointers into the message buffer for the
+ * key blob and signature; owned strings otherwise. */
+struct hs_userauth_req {
+	char *user, *service, *method;
+	/* publickey */
+	bool has_sig;
+	char *pk_alg;
+	const uint8_t *blob, *sig;
+	size_t blob_len, sig_len;
+	/* password */
+	bool change;
+	char *password, *new_password;	/* wiped on clear */
+};
+
+#define HS_USERAUTH_MAX_NAME	256
+
+/* Parse the request from msg (positioned after the type byte). Fields for the "publickey" and
+ * "password" methods are parsed and must end the message; other methods keep their fields unread.
+ * On failure *req is cleared. */
+HS_MUST_USE hs_err hs_userauth_req_parse(struct hs_buf *msg, struct hs_userauth_req *req);
+/* Free and wipe. */
+void hs_userauth_req_clear(struct hs_userauth_req *req);
+
+/* Outcome of one method attempt. */
+enum hs_auth_result {
+	HS_AUTH_FAIL = 0,	/* count against MaxAuthTries, send FAILURE */
+	HS_AUTH_SUCCESS,
+	HS_AUTH_PK_OK,		/* publickey query answered with PK_OK (not a failure) */
+};
+
+/* State of the authentication conversation for one connection. */
+struct hs_auth_ctx {
+	struct hs_conn *cn;
+	const struct hs_server_config *cfg;
+	char *user, *service;		/* fixed by the first request (RFC 4252 5) */
+	struct passwd pw;		/* copy of the user's entry (strings owned) */
+	bool valid_user;
+	unsigned failures;
+	struct hs_authkey_opts key_opts;	/* options of the accepted key */
+	char method_detail[160];	/* "ED25519 SHA256:..." for the Accepted line */
+};
+
+HS_MUST_USE hs_err hs_auth_pubkey(struct hs_auth_ctx *a, const struct hs_userauth_req *req,
+    enum hs_auth_result *res);
+HS_MUST_USE hs_err hs_auth_password(struct hs_auth_ctx *a, const struct hs_userauth_req *req,
+    enum hs_auth_result *res);
+
+/* Run the ssh-userauth service until success (HS_OK, a->user and a->pw filled) or failure. */
+HS_MUST_USE hs_err hs_auth_server_run(struct hs_auth_ctx *a);
+void hs_auth_ctx_clear(struct hs_auth_ctx *a);
+
+#endif
