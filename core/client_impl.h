@@ -1,0 +1,90 @@
+/* client_impl.h: internals shared by hssh's files (not a public contract). */
+#ifndef HS_CLIENT_IMPL_H
+#define HS_CLIENT_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hs_agent.h"
+#include "hs_buf.h"
+#include "hs_client_config.h"
+#include "hs_err.h"
+#include "hs_knownhosts.h"
+#include "hs_log.h"
+#include "hs_provider.h"
+#include "hs_transport.h"
+
+#define HS_PROGNAME	"hssh"
+
+/* OpenSSH-looking debug lines; hs_log adds no level prefix of its own. */
+#define hc_debug1(...)	hs_log(HS_LOG_DEBUG1, "debug1: " __VA_ARGS__)
+#define hc_debug2(...)	hs_log(HS_LOG_DEBUG2, "debug2: " __VA_ARGS__)
+#define hc_debug3(...)	hs_log(HS_LOG_DEBUG3, "debug3: " __VA_ARGS__)
+
+/* ---- configuration table (client_config.c) ---- */
+enum cf_type {
+	CF_STR = 1,	/* one argument, first wins */
+	CF_REST,	/* the rest of the line as one string (commands) */
+	CF_INT,		/* non-negative decimal */
+	CF_TIME,	/* seconds with optional suffix, "none" = 0 */
+	CF_ENUM,	/* a name from a choice table */
+	CF_LIST_ADD,	/* every occurrence appends its arguments */
+	CF_LIST_FIRST,	/* the first occurrence sets the whole list */
+	CF_REKEY,	/* RekeyLimit size [time] */
+	CF_COMPRESSION,	/* "no" accepted, "yes" warned about and ignored */
+};
+
+struct cf_choice {
+	const char *name;
+	int val;
+};
+
+struct cf_kw {
+	const char *name;
+	int type;			/* enum cf_type in client_config.c */
+	size_t off;			/* field in struct hs_client_config */
+	const struct cf_choice *choices;
+	bool alias;			/* another spelling of an earlier row (not printed by -G) */
+};
+
+/* The keyword table, terminated by a row with name NULL. */
+const struct cf_kw *hs_client_config_keywords(void);
+/* Look s up in a choice table (case-insensitive). */
+HS_MUST_USE hs_err hs_cfg_choice(const struct cf_choice *ch, const char *s, int *out);
+HS_MUST_USE hs_err hs_strlist_add(struct hs_strlist *l, const char *s);
+/* Host and Match lines (client_config_match.c): set p->active. Print and return HS_ERR_CONFIG on
+ * bad syntax. */
+HS_MUST_USE hs_err hs_client_config_host(struct hs_client_config *c, struct hs_cfg_parser *p,
+    char **argv, size_t argc);
+HS_MUST_USE hs_err hs_client_config_match(struct hs_client_config *c, struct hs_cfg_parser *p,
+    char **argv, size_t argc);
+
+/* ---- one connection ---- */
+struct hs_client {
+	struct hs_client_config cfg;
+	const char *orig_host;		/* as typed */
+	char *host_key_name;		/* "host" or "[host]:port" for known_hosts */
+	char *ip_key_name;		/* the same for the address we connected to */
+	char ipstr[64];
+	struct hs_transport *t;
+	bool quiet;
+	int fd_in, fd_out;
+	int proxy_pid;			/* ProxyCommand child, or 0 */
+	const char *auth_method;	/* the method that succeeded */
+};
+
+/* client_connect.c: open the TCP connection (or ProxyCommand) per the config; prints ssh-style
+ * errors. */
+HS_MUST_USE hs_err hs_client_connect(struct hs_client *cl);
+/* client_hostkey.c: the transport's hostkey_cb (known_hosts policy and prompts). */
+hs_err hs_client_hostkey_cb(void *arg, const struct hs_key *key);
+/* Host key algorithms with those already known for the host first. *out: caller frees. */
+HS_MUST_USE hs_err hs_client_hostkey_order(struct hs_client *cl, const char *algs, char **out);
+/* client_tty.c: prompt on /dev/tty; echo off when !echo. *out is wiped by the caller. */
+HS_MUST_USE hs_err hs_client_read_tty(const char *prompt, bool echo, char **out);
+/* auth_client.c: RFC 4252 user authentication. HS_ERR_AUTH after "Permission denied" was printed. */
+HS_MUST_USE hs_err hs_client_auth(struct hs_client *cl);
+/* client_main.c */
+int hs_client_main(int argc, char **argv);
+
+#endif
