@@ -1,0 +1,107 @@
+#!/bin/bash
+# Debian's OpenSSH client (ssh 9.2) against hsshd: every KEX x cipher (x MAC for the non-AEAD
+# ciphers) x host key algorithm, then exit status, stderr separation, 10 MB through cat, a pty,
+# environment passing, password authentication and a refused key.
+# One hsshd per host key, connections in sequence; each prints its own tag, which we check.
+. "$(dirname "$0")/lib.sh"
+hs_init openssh_client
+
+hs_keygen ssh-ed25519 "$T/id_user"
+hs_authorize "$T/id_user.pub"
+hs_keygen ssh-ed25519 "$T/id_stranger"
+: >"$T/known_hosts"
+hs_client_config "$T/ssh_config" "$T/known_hosts" "$T/id_user"
+hs_client_config "$T/ssh_config_stranger" "$T/known_hosts" "$T/id_stranger"
+
+# hs_ssh PORT ARGS...: Debian ssh with our config and a bounded run time.
+hs_ssh()
+{
+	local port=$1
+	shift
+	timeout "$HS_TIMEOUT" "$SSH" -F "$T/ssh_config" -p "$port" "$@"
+}
+
+declare -A PORTS=()
+start_for()	# start (once) the hsshd serving host key algorithm $1
+{
+	local name port
+	name=$(hs_key_name "$1")
+	[ -n "${PORTS[$name]:-}" ] && return 0
+	hs_keygen "$1" "$T/host_$name" || return 1
+	port=$(hs_free_port)
+	PORTS[$name]=$port
+	hs_known_hosts "$T/known_hosts" "$port" "$T/host_$name.pub"
+	hs_start_server hsshd "hsshd_$name" "$port" "$T/host_$name"
+}
+
+COLS=""
+for c in $HS_AEAD_CIPHERS; do COLS="$COLS $c/aead"; done
+for c in $HS_CTR_CIPHERS; do for m in $HS_MACS; do COLS="$COLS $c/$m"; done; done
+
+start=$(date +%s)
+for hk in $HS_HOSTKEY_ALGS; do
+	start_for "$hk" || hs_fail "start hsshd for $hk"
+	port=${PORTS[$(hs_key_name "$hk")]}
+	for k in $HS_KEXES; do
+		for col in $COLS; do
+			c=${col%/*}
+			m=${col#*/}
+			tag="$k-$c-$m"
+			margs=()
+			[ "$m" = aead ] || margs=(-m "$m")
+			out=$(hs_ssh "$port" -o "HostKeyAlgorithms=$hk" -o "KexAlgorithms=$k" -c "$c" \
+				"${margs[@]}" "$HS_USER@127.0.0.1" echo "$tag" 2>"$T/last.err")
+			if [ "$out" = "$tag" ]; then
+				HS_PASS=$((HS_PASS + 1))
+				hs_cell "$col" "$k" ok
+			else
+				hs_fail "matrix $hk $tag" "$(tail -n 1 "$T/last.err")"
+				hs_cell "$col" "$k" FAIL
+			fi
+		done
+	done
+	hs_table "ssh -> hsshd, host key $hk" "$COLS" "$HS_KEXES"
+done
+echo "matrix: $HS_PASS connections ok in $(( $(date +%s) - start )) s"
+
+# Behaviour checks against the ed25519 server.
+port=${PORTS[ed25519]:-0}
+U="$HS_USER@127.0.0.1"
+
+hs_ssh "$port" "$U" 'exit 7' </dev/null
+hs_expect "exit status 7 propagates" 7 $?
+
+hs_ssh "$port" "$U" 'echo to-stdout; echo to-stderr >&2' </dev/null >"$T/o" 2>"$T/e"
+hs_expect "stdout carries only stdout" to-stdout "$(cat "$T/o")"
+hs_expect "stderr carries only stderr" to-stderr "$(cat "$T/e")"
+
+head -c 10485760 /dev/urandom >"$T/10m.data"
+want=$(sha256sum <"$T/10m.data" | cut -d' ' -f1)
+got=$(hs_ssh "$port" "$U" cat <"$T/10m.data" | sha256sum | cut -d' ' -f1)
+hs_expect "10 MB through cat (sha256)" "$want" "$got"
+
+out=$(hs_ssh "$port" -tt "$U" tty </dev/null 2>/dev/null | tr -d '\r')
+case "$out" in
+/dev/pts/*) hs_pass "pty session (tty: $out)" ;;
+*) hs_fail "pty session" "tty printed '$out'" ;;
+esac
+out=$(hs_ssh "$port" -T "$U" 'tty' </dev/null 2>/dev/null)
+hs_expect "no pty with -T" "not a tty" "$out"
+
+out=$(HS_TEST_VAR=hello-env hs_ssh "$port" -o SendEnv=HS_TEST_VAR "$U" \
+	'echo "${HS_TEST_VAR:-unset}"' </dev/null)
+hs_expect "SendEnv/AcceptEnv passes HS_TEST_VAR" hello-env "$out"
+out=$(HSX_OTHER=leak hs_ssh "$port" -o SendEnv=HSX_OTHER "$U" 'echo "${HSX_OTHER:-unset}"' </dev/null)
+hs_expect "variable outside AcceptEnv is dropped" unset "$out"
+
+printf '#!/bin/sh\necho "%s"\n' "$HS_PW" >"$T/askpass"
+chmod 755 "$T/askpass"
+out=$(SSH_ASKPASS="$T/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY=none hs_ssh "$port" \
+	-o BatchMode=no -o PubkeyAuthentication=no -o PreferredAuthentications=password \
+	"$HS_PWUSER@127.0.0.1" 'id -un' </dev/null 2>"$T/pw.err")
+hs_expect "password authentication" "$HS_PWUSER" "$out"
+
+timeout "$HS_TIMEOUT" "$SSH" -F "$T/ssh_config_stranger" -p "$port" "$U" true </dev/null 2>/dev/null
+hs_expect "unauthorized key is refused (ssh exit 255)" 255 $?
+
+hs_finish
