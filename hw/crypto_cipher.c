@@ -1,0 +1,359 @@
+/* crypto_cipher.c: the SSH packet ciphers on wolfCrypt, in OpenSSH's cipher_crypt model.
+ *
+ * aes*-ctr (RFC 4344 4), aes*-gcm@openssh.com (RFC 5647 7.1 with OpenSSH's names), and
+ * chacha20-poly1305@openssh.com (OpenSSH PROTOCOL.chacha20poly1305).
+ */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/chacha.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/poly1305.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hs_crypto.h"
+#include "hs_ct.h"
+#include "hs_log.h"
+#include "hs_mem.h"
+
+enum cipher_mode { MODE_NONE, MODE_CTR, MODE_GCM, MODE_CHACHAPOLY };
+
+struct cipher_alg {
+	enum hs_cipher_id id;
+	enum cipher_mode mode;
+	struct hs_cipher_info info;
+};
+
+static const struct cipher_alg cipher_algs[] = {
+	{ .id = HS_CIPHER_NONE, .mode = MODE_NONE,
+	  .info = { .key_len = 0, .iv_len = 0, .block_len = 8, .tag_len = 0 } },
+	{ .id = HS_CIPHER_AES128_CTR, .mode = MODE_CTR,
+	  .info = { .key_len = 16, .iv_len = 16, .block_len = 16, .tag_len = 0 } },
+	{ .id = HS_CIPHER_AES192_CTR, .mode = MODE_CTR,
+	  .info = { .key_len = 24, .iv_len = 16, .block_len = 16, .tag_len = 0 } },
+	{ .id = HS_CIPHER_AES256_CTR, .mode = MODE_CTR,
+	  .info = { .key_len = 32, .iv_len = 16, .block_len = 16, .tag_len = 0 } },
+	/* RFC 5647 7.1: 12-byte nonce = 4-byte fixed field || 8-byte invocation counter. */
+	{ .id = HS_CIPHER_AES128_GCM, .mode = MODE_GCM,
+	  .info = { .key_len = 16, .iv_len = 12, .block_len = 16, .tag_len = 16 } },
+	{ .id = HS_CIPHER_AES256_GCM, .mode = MODE_GCM,
+	  .info = { .key_len = 32, .iv_len = 12, .block_len = 16, .tag_len = 16 } },
+	/* PROTOCOL.chacha20poly1305: 64 bytes of key, no IV, padding to 8. */
+	{ .id = HS_CIPHER_CHACHA20_POLY1305, .mode = MODE_CHACHAPOLY,
+	  .info = { .key_len = 64, .iv_len = 0, .block_len = 8, .tag_len = 16 } },
+	{ .mode = MODE_NONE, .info = { 0 } }
+};
+
+#define CP_KEYLEN	32
+#define GCM_IVLEN	12
+
+struct hs_cipher {
+	const struct cipher_alg *alg;
+	bool encrypt;
+	Aes aes;			/* CTR and GCM */
+	bool aes_init;
+	uint8_t iv[GCM_IVLEN];		/* GCM: fixed || invocation counter */
+	uint8_t k_main[CP_KEYLEN];	/* chacha20-poly1305: K_2 (payload) */
+	uint8_t k_hdr[CP_KEYLEN];	/* chacha20-poly1305: K_1 (length) */
+	uint8_t *scratch;		/* GCM decrypt: plaintext held until the tag checks */
+	size_t scratch_len;
+};
+
+static const struct cipher_alg *
+cipher_find(enum hs_cipher_id id)
+{
+	const struct cipher_alg *a;
+
+	for (a = cipher_algs; a->info.block_len != 0; a++)
+		if (a->id == id)
+			return a;
+	return NULL;
+}
+
+static hs_err
+wc_fail(const char *what, int ret)
+{
+	hs_error("wolfCrypt %s failed: %s (%d)", what, wc_GetErrorString(ret), ret);
+	return HS_ERR_PROVIDER;
+}
+
+hs_err
+hs_cipher_info(enum hs_cipher_id id, struct hs_cipher_info *out)
+{
+	const struct cipher_alg *a = cipher_find(id);
+
+	HS_ENSURE(a != NULL, HS_ERR_UNSUPPORTED);
+	*out = a->info;
+	return HS_OK;
+}
+
+static hs_err
+cipher_setup(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
+{
+	size_t klen = c->alg->info.key_len;
+	int ret;
+
+	switch (c->alg->mode) {
+	case MODE_NONE:
+		return HS_OK;
+	case MODE_CHACHAPOLY:
+		/* PROTOCOL.chacha20poly1305: K_2 is the first 32 bytes, K_1 the second. */
+		memcpy(c->k_main, key, CP_KEYLEN);
+		memcpy(c->k_hdr, key + CP_KEYLEN, CP_KEYLEN);
+		return HS_OK;
+	default:
+		break;
+	}
+	if ((ret = wc_AesInit(&c->aes, NULL, INVALID_DEVID)) != 0)
+		return wc_fail("AES init", ret);
+	c->aes_init = true;
+	if (c->alg->mode == MODE_CTR) {
+		/* CTR uses the forward cipher in both directions (SP 800-38A 6.5). */
+		ret = wc_AesSetKey(&c->aes, key, (word32)klen, iv, AES_ENCRYPTION);
+	} else {
+		memcpy(c->iv, iv, GCM_IVLEN);
+		ret = wc_AesGcmSetKey(&c->aes, key, (word32)klen);
+	}
+	if (ret != 0)
+		return wc_fail("AES key", ret);
+	return HS_OK;
+}
+
+hs_err
+hs_cipher_new(enum hs_cipher_id id, bool encrypt, const uint8_t *key, const uint8_t *iv,
+    struct hs_cipher **out)
+{
+	const struct cipher_alg *a = cipher_find(id);
+	struct hs_cipher *c;
+	hs_err r;
+
+	*out = NULL;
+	HS_ENSURE(a != NULL, HS_ERR_UNSUPPORTED);
+	HS_GUARD(hs_crypto_init());
+	if ((c = hs_calloc(1, sizeof(*c))) == NULL)
+		return HS_ERR_ALLOC;
+	c->alg = a;
+	c->encrypt = encrypt;
+	if ((r = cipher_setup(c, key, iv)) != HS_OK) {
+		hs_cipher_free(c);
+		return r;
+	}
+	*out = c;
+	return HS_OK;
+}
+
+void
+hs_cipher_free(struct hs_cipher *c)
+{
+	if (c == NULL)
+		return;
+	if (c->aes_init)
+		wc_AesFree(&c->aes);
+	hs_free_wiped(c->scratch, c->scratch_len);
+	hs_free_wiped(c, sizeof(*c));
+}
+
+static uint32_t
+peek_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Nonce for chacha20-poly1305@openssh.com: the 64-bit sequence number, big-endian. wolfCrypt takes
+ * RFC 8439's 12-byte nonce and a 32-bit counter; the original 64-bit-nonce layout equals
+ * 00000000 || be64(seqnr) while the block counter stays below 2^32. */
+static hs_err
+chacha_start(ChaCha *cc, const uint8_t *key, uint32_t seqnr, uint32_t counter)
+{
+	uint8_t nonce[12] = { 0 };
+	int ret;
+
+	nonce[8] = (uint8_t)(seqnr >> 24);
+	nonce[9] = (uint8_t)(seqnr >> 16);
+	nonce[10] = (uint8_t)(seqnr >> 8);
+	nonce[11] = (uint8_t)seqnr;
+	if ((ret = wc_Chacha_SetKey(cc, key, CP_KEYLEN)) != 0 ||
+	    (ret = wc_Chacha_SetIV(cc, nonce, counter)) != 0)
+		return wc_fail("ChaCha20 setup", ret);
+	return HS_OK;
+}
+
+static hs_err
+chacha_xor(const uint8_t *key, uint32_t seqnr, uint32_t counter, uint8_t *dst, const uint8_t *src,
+    size_t n)
+{
+	ChaCha cc;
+	hs_err r;
+	int ret;
+
+	HS_GUARD_GOTO(chacha_start(&cc, key, seqnr, counter), r, out);
+	r = HS_OK;
+	if (n > 0 && (ret = wc_Chacha_Process(&cc, dst, src, (word32)n)) != 0)
+		r = wc_fail("ChaCha20", ret);
+out:
+	hs_wipe(&cc, sizeof(cc));
+	return r;
+}
+
+hs_err
+hs_cipher_get_length(struct hs_cipher *c, uint32_t seqnr, const uint8_t *in, size_t n,
+    uint32_t *len)
+{
+	uint8_t blk[AES_BLOCK_SIZE];
+	Aes tmp;
+	hs_err r = HS_OK;
+	int ret;
+
+	HS_ENSURE(n >= 4, HS_ERR_AGAIN);
+	switch (c->alg->mode) {
+	case MODE_NONE:
+	case MODE_GCM:
+		/* RFC 5647 7.3: the length is sent in the clear as AAD. */
+		*len = peek_u32(in);
+		return HS_OK;
+	case MODE_CHACHAPOLY:
+		HS_GUARD(chacha_xor(c->k_hdr, seqnr, 0, blk, in, 4));
+		*len = peek_u32(blk);
+		hs_wipe(blk, sizeof(blk));
+		return HS_OK;
+	case MODE_CTR:
+		break;
+	}
+	HS_ENSURE(n >= AES_BLOCK_SIZE, HS_ERR_AGAIN);
+	/* Decrypt a copy with a copy of the state, so the stream position does not move. */
+	memcpy(&tmp, &c->aes, sizeof(tmp));
+	if ((ret = wc_AesCtrEncrypt(&tmp, blk, in, AES_BLOCK_SIZE)) != 0)
+		r = wc_fail("AES-CTR", ret);
+	else
+		*len = peek_u32(blk);
+	hs_wipe(&tmp, sizeof(tmp));
+	hs_wipe(blk, sizeof(blk));
+	return r;
+}
+
+/* RFC 5647 7.1: the invocation counter is a 64-bit big-endian integer, incremented per packet. */
+static void
+gcm_iv_next(uint8_t iv[GCM_IVLEN])
+{
+	int i;
+
+	for (i = GCM_IVLEN - 1; i >= 4; i--)
+		if (++iv[i] != 0)
+			break;
+}
+
+static hs_err
+scratch_reserve(struct hs_cipher *c, size_t n)
+{
+	uint8_t *p;
+
+	if (c->scratch_len >= n && c->scratch != NULL)
+		return HS_OK;
+	if ((p = hs_calloc(1, n)) == NULL)
+		return HS_ERR_ALLOC;
+	hs_free_wiped(c->scratch, c->scratch_len);
+	c->scratch = p;
+	c->scratch_len = n;
+	return HS_OK;
+}
+
+static hs_err
+crypt_gcm(struct hs_cipher *c, uint8_t *dst, const uint8_t *src, size_t len, size_t aadlen)
+{
+	const uint8_t *tag = src + aadlen + len;
+	int ret;
+
+	if (c->encrypt) {
+		memmove(dst, src, aadlen);
+		ret = wc_AesGcmEncrypt(&c->aes, dst + aadlen, src + aadlen, (word32)len, c->iv,
+		    GCM_IVLEN, dst + aadlen + len, AES_BLOCK_SIZE, dst, (word32)aadlen);
+		if (ret != 0)
+			return wc_fail("AES-GCM encrypt", ret);
+	} else {
+		/* Plaintext goes to scratch first: dst stays untouched if the tag is wrong. */
+		HS_GUARD(scratch_reserve(c, len > 0 ? len : 1));
+		ret = wc_AesGcmDecrypt(&c->aes, c->scratch, src + aadlen, (word32)len, c->iv,
+		    GCM_IVLEN, tag, AES_BLOCK_SIZE, src, (word32)aadlen);
+		if (ret == AES_GCM_AUTH_E) {
+			hs_wipe(c->scratch, len);
+			return HS_ERR_MAC;
+		}
+		if (ret != 0)
+			return wc_fail("AES-GCM decrypt", ret);
+		memmove(dst, src, aadlen);
+		memcpy(dst + aadlen, c->scratch, len);
+		hs_wipe(c->scratch, len);
+	}
+	gcm_iv_next(c->iv);
+	return HS_OK;
+}
+
+/* Poly1305 key = first 32 bytes of the K_2 keystream at block counter 0; the tag covers the
+ * encrypted length and the ciphertext (PROTOCOL.chacha20poly1305). */
+static hs_err
+chachapoly_tag(struct hs_cipher *c, uint32_t seqnr, const uint8_t *p, size_t n, uint8_t tag[16])
+{
+	uint8_t pk[CP_KEYLEN] = { 0 };
+	Poly1305 poly;
+	hs_err r;
+	int ret;
+
+	HS_GUARD_GOTO(chacha_xor(c->k_main, seqnr, 0, pk, pk, sizeof(pk)), r, out);
+	r = HS_OK;
+	if ((ret = wc_Poly1305SetKey(&poly, pk, sizeof(pk))) != 0 ||
+	    (ret = wc_Poly1305Update(&poly, p, (word32)n)) != 0 ||
+	    (ret = wc_Poly1305Final(&poly, tag)) != 0)
+		r = wc_fail("Poly1305", ret);
+out:
+	hs_wipe(pk, sizeof(pk));
+	hs_wipe(&poly, sizeof(poly));
+	return r;
+}
+
+static hs_err
+crypt_chachapoly(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src, size_t len,
+    size_t aadlen)
+{
+	uint8_t want[16];
+	hs_err r;
+
+	if (!c->encrypt) {
+		HS_GUARD_GOTO(chachapoly_tag(c, seqnr, src, aadlen + len, want), r, out);
+		HS_ENSURE_GOTO(hs_ct_memeq(want, src + aadlen + len, sizeof(want)), HS_ERR_MAC, r,
+		    out);
+	}
+	HS_GUARD_GOTO(chacha_xor(c->k_hdr, seqnr, 0, dst, src, aadlen), r, out);
+	HS_GUARD_GOTO(chacha_xor(c->k_main, seqnr, 1, dst + aadlen, src + aadlen, len), r, out);
+	if (c->encrypt)
+		HS_GUARD_GOTO(chachapoly_tag(c, seqnr, dst, aadlen + len, dst + aadlen + len), r,
+		    out);
+	r = HS_OK;
+out:
+	hs_wipe(want, sizeof(want));
+	return r;
+}
+
+hs_err
+hs_cipher_crypt(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src, size_t len,
+    size_t aadlen)
+{
+	int ret;
+
+	switch (c->alg->mode) {
+	case MODE_GCM:
+		return crypt_gcm(c, dst, src, len, aadlen);
+	case MODE_CHACHAPOLY:
+		return crypt_chachapoly(c, seqnr, dst, src, len, aadlen);
+	case MODE_NONE:
+		memmove(dst, src, aadlen + len);
+		return HS_OK;
+	case MODE_CTR:
+		break;
+	}
+	/* Non-AEAD: aadlen header bytes (the length with -etm MACs) pass in the clear. */
+	memmove(dst, src, aadlen);
+	if (len > 0 && (ret = wc_AesCtrEncrypt(&c->aes, dst + aadlen, src + aadlen, (word32)len)) != 0)
+		return wc_fail("AES-CTR", ret);
+	return HS_OK;
+}

@@ -1,0 +1,333 @@
+/* crypto_soft.c: backend initialisation, the DRBG, hashes, HMAC, SSH MACs and the SSH KDF, on
+ * wolfCrypt. Ciphers are in crypto_cipher.c.
+ */
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/wc_port.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hs_crypto.h"
+#include "hs_key_impl.h"
+#include "hs_log.h"
+#include "hs_mem.h"
+
+/* One process-wide Hash_DRBG (SP 800-90A). rng_pid records the process that seeded it: a forked
+ * child must not replay its parent's output, so it reinitialises (fresh entropy) on first use. */
+static WC_RNG rng;
+static bool rng_ready;
+static bool wolf_ready;
+static pid_t rng_pid;
+
+struct hash_alg {
+	enum hs_hash_alg alg;
+	enum wc_HashType wc;
+	int hmac;		/* wolfCrypt's HMAC type id */
+	size_t len;
+};
+
+static const struct hash_alg hash_algs[] = {
+	{ .alg = HS_HASH_SHA1,   .wc = WC_HASH_TYPE_SHA,    .hmac = WC_SHA,    .len = 20 },
+	{ .alg = HS_HASH_SHA256, .wc = WC_HASH_TYPE_SHA256, .hmac = WC_SHA256, .len = 32 },
+	{ .alg = HS_HASH_SHA384, .wc = WC_HASH_TYPE_SHA384, .hmac = WC_SHA384, .len = 48 },
+	{ .alg = HS_HASH_SHA512, .wc = WC_HASH_TYPE_SHA512, .hmac = WC_SHA512, .len = 64 },
+	{ 0 }
+};
+
+struct hs_hash_ctx {
+	const struct hash_alg *a;
+	wc_HashAlg st;
+};
+
+struct hs_mac {
+	const struct hash_alg *a;
+	Hmac hmac;
+};
+
+static const struct hash_alg *
+hash_find(enum hs_hash_alg alg)
+{
+	const struct hash_alg *a;
+
+	for (a = hash_algs; a->len != 0; a++)
+		if (a->alg == alg)
+			return a;
+	return NULL;
+}
+
+static hs_err
+wc_fail(const char *what, int ret)
+{
+	hs_error("wolfCrypt %s failed: %s (%d)", what, wc_GetErrorString(ret), ret);
+	return HS_ERR_PROVIDER;
+}
+
+static hs_err
+rng_seed(void)
+{
+	int ret;
+
+	if (rng_ready) {
+		wc_FreeRng(&rng);
+		rng_ready = false;
+	}
+	if ((ret = wc_InitRng(&rng)) != 0)
+		return wc_fail("DRBG init", ret);
+	rng_ready = true;
+	rng_pid = getpid();
+	return HS_OK;
+}
+
+hs_err
+hs_crypto_init(void)
+{
+	int ret;
+
+	if (!wolf_ready) {
+		if ((ret = wolfCrypt_Init()) != 0)
+			return wc_fail("init", ret);
+		wolf_ready = true;
+	}
+	if (!rng_ready || rng_pid != getpid())
+		HS_GUARD(rng_seed());
+	return HS_OK;
+}
+
+struct WC_RNG *
+hs_soft_rng(void)
+{
+	if (hs_crypto_init() != HS_OK)
+		return NULL;
+	return &rng;
+}
+
+hs_err
+hs_random(void *p, size_t n)
+{
+	WC_RNG *r = hs_soft_rng();
+	uint8_t *q = p;
+	int ret;
+
+	HS_ENSURE(r != NULL, HS_ERR_PROVIDER);
+	/* wolfCrypt caps one request at RNG_MAX_BLOCK_LEN bytes. */
+	while (n > 0) {
+		word32 chunk = n > RNG_MAX_BLOCK_LEN ? RNG_MAX_BLOCK_LEN : (word32)n;
+
+		if ((ret = wc_RNG_GenerateBlock(r, q, chunk)) != 0)
+			return wc_fail("DRBG generate", ret);
+		q += chunk;
+		n -= chunk;
+	}
+	return HS_OK;
+}
+
+size_t
+hs_hash_len(enum hs_hash_alg alg)
+{
+	const struct hash_alg *a = hash_find(alg);
+
+	return a ? a->len : 0;
+}
+
+hs_err
+hs_hash(enum hs_hash_alg alg, const void *p, size_t n, uint8_t *out)
+{
+	const struct hash_alg *a = hash_find(alg);
+	int ret;
+
+	HS_ENSURE(a != NULL, HS_ERR_UNSUPPORTED);
+	HS_GUARD(hs_crypto_init());
+	if ((ret = wc_Hash(a->wc, p, (word32)n, out, (word32)a->len)) != 0)
+		return wc_fail("hash", ret);
+	return HS_OK;
+}
+
+hs_err
+hs_hash_new(enum hs_hash_alg alg, struct hs_hash_ctx **out)
+{
+	const struct hash_alg *a = hash_find(alg);
+	struct hs_hash_ctx *c;
+	int ret;
+
+	*out = NULL;
+	HS_ENSURE(a != NULL, HS_ERR_UNSUPPORTED);
+	HS_GUARD(hs_crypto_init());
+	if ((c = hs_calloc(1, sizeof(*c))) == NULL)
+		return HS_ERR_ALLOC;
+	c->a = a;
+	if ((ret = wc_HashInit(&c->st, a->wc)) != 0) {
+		free(c);
+		return wc_fail("hash init", ret);
+	}
+	*out = c;
+	return HS_OK;
+}
+
+hs_err
+hs_hash_update(struct hs_hash_ctx *c, const void *p, size_t n)
+{
+	int ret;
+
+	if ((ret = wc_HashUpdate(&c->st, c->a->wc, p, (word32)n)) != 0)
+		return wc_fail("hash update", ret);
+	return HS_OK;
+}
+
+hs_err
+hs_hash_final(struct hs_hash_ctx *c, uint8_t *out)
+{
+	int ret;
+
+	if ((ret = wc_HashFinal(&c->st, c->a->wc, out)) != 0)
+		return wc_fail("hash final", ret);
+	return HS_OK;
+}
+
+void
+hs_hash_free(struct hs_hash_ctx *c)
+{
+	if (c == NULL)
+		return;
+	wc_HashFree(&c->st, c->a->wc);
+	hs_free_wiped(c, sizeof(*c));
+}
+
+static hs_err
+hmac_init(Hmac *h, const struct hash_alg *a, const void *key, size_t klen)
+{
+	int ret;
+
+	if ((ret = wc_HmacInit(h, NULL, INVALID_DEVID)) != 0)
+		return wc_fail("HMAC init", ret);
+	if ((ret = wc_HmacSetKey(h, a->hmac, key, (word32)klen)) != 0) {
+		wc_HmacFree(h);
+		return wc_fail("HMAC key", ret);
+	}
+	return HS_OK;
+}
+
+hs_err
+hs_hmac(enum hs_hash_alg alg, const void *key, size_t klen, const void *p, size_t n, uint8_t *out)
+{
+	const struct hash_alg *a = hash_find(alg);
+	Hmac h;
+	hs_err r;
+	int ret;
+
+	HS_ENSURE(a != NULL, HS_ERR_UNSUPPORTED);
+	HS_GUARD(hs_crypto_init());
+	HS_GUARD(hmac_init(&h, a, key, klen));
+	r = HS_OK;
+	if ((ret = wc_HmacUpdate(&h, p, (word32)n)) != 0 || (ret = wc_HmacFinal(&h, out)) != 0)
+		r = wc_fail("HMAC", ret);
+	wc_HmacFree(&h);
+	hs_wipe(&h, sizeof(h));
+	return r;
+}
+
+hs_err
+hs_mac_new(enum hs_hash_alg alg, const uint8_t *key, size_t klen, struct hs_mac **out)
+{
+	const struct hash_alg *a = hash_find(alg);
+	struct hs_mac *m;
+	hs_err r;
+
+	*out = NULL;
+	HS_ENSURE(a != NULL, HS_ERR_UNSUPPORTED);
+	HS_GUARD(hs_crypto_init());
+	if ((m = hs_calloc(1, sizeof(*m))) == NULL)
+		return HS_ERR_ALLOC;
+	m->a = a;
+	if ((r = hmac_init(&m->hmac, a, key, klen)) != HS_OK) {
+		hs_free_wiped(m, sizeof(*m));
+		return r;
+	}
+	*out = m;
+	return HS_OK;
+}
+
+void
+hs_mac_free(struct hs_mac *m)
+{
+	if (m == NULL)
+		return;
+	wc_HmacFree(&m->hmac);
+	hs_free_wiped(m, sizeof(*m));
+}
+
+size_t
+hs_mac_len(const struct hs_mac *m)
+{
+	return m->a->len;
+}
+
+/* RFC 4253 6.4: mac = MAC(key, sequence_number || unencrypted_packet). wolfCrypt rekeys the inner
+ * hash with the stored key after each Final, so one Hmac serves every packet. */
+hs_err
+hs_mac_compute(struct hs_mac *m, uint32_t seqnr, const uint8_t *p, size_t n, uint8_t *out)
+{
+	uint8_t seq[4] = { (uint8_t)(seqnr >> 24), (uint8_t)(seqnr >> 16), (uint8_t)(seqnr >> 8),
+	    (uint8_t)seqnr };
+	int ret;
+
+	if ((ret = wc_HmacUpdate(&m->hmac, seq, sizeof(seq))) != 0 ||
+	    (ret = wc_HmacUpdate(&m->hmac, p, (word32)n)) != 0 ||
+	    (ret = wc_HmacFinal(&m->hmac, out)) != 0)
+		return wc_fail("MAC", ret);
+	return HS_OK;
+}
+
+/* One KDF block: HASH(K || H || tail) where tail is (letter || session_id) for the first block and
+ * the key material so far for the extensions (RFC 4253 7.2). */
+static hs_err
+kdf_block(enum hs_hash_alg alg, const uint8_t *k, size_t klen, const uint8_t *h, size_t hlen,
+    const uint8_t *t1, size_t t1len, const uint8_t *t2, size_t t2len, uint8_t *out)
+{
+	struct hs_hash_ctx *c;
+	hs_err r;
+
+	HS_GUARD(hs_hash_new(alg, &c));
+	HS_GUARD_GOTO(hs_hash_update(c, k, klen), r, out);
+	HS_GUARD_GOTO(hs_hash_update(c, h, hlen), r, out);
+	HS_GUARD_GOTO(hs_hash_update(c, t1, t1len), r, out);
+	HS_GUARD_GOTO(hs_hash_update(c, t2, t2len), r, out);
+	HS_GUARD_GOTO(hs_hash_final(c, out), r, out);
+	r = HS_OK;
+out:
+	hs_hash_free(c);
+	return r;
+}
+
+hs_err
+hs_kdf_ssh(enum hs_hash_alg alg, const uint8_t *k_enc, size_t k_len, const uint8_t *h, size_t h_len,
+    char letter, const uint8_t *session_id, size_t sid_len, uint8_t *out, size_t outlen)
+{
+	size_t hl = hs_hash_len(alg), have;
+	uint8_t *km = NULL, blk[HS_MAX_HASH], let = (uint8_t)letter;
+	size_t cap;
+	hs_err r;
+
+	/* SHA-1 never derives session keys here (RFC 9142 retires the SHA-1 KEX methods). */
+	HS_ENSURE(alg != HS_HASH_SHA1 && hl != 0, HS_ERR_UNSUPPORTED);
+	HS_ENSURE(outlen > 0 && outlen <= 1024, HS_ERR_TOO_LARGE);
+	cap = (outlen + hl - 1) / hl * hl;
+	if ((km = hs_calloc(1, cap)) == NULL)
+		return HS_ERR_ALLOC;
+	HS_GUARD_GOTO(kdf_block(alg, k_enc, k_len, h, h_len, &let, 1, session_id, sid_len, km), r, out);
+	/* K2 = HASH(K || H || K1), K3 = HASH(K || H || K1 || K2), ... */
+	for (have = hl; have < outlen; have += hl) {
+		HS_GUARD_GOTO(kdf_block(alg, k_enc, k_len, h, h_len, km, have, NULL, 0, blk), r, out);
+		memcpy(km + have, blk, hl);
+	}
+	memcpy(out, km, outlen);
+	r = HS_OK;
+out:
+	hs_wipe(blk, sizeof(blk));
+	hs_free_wiped(km, cap);
+	return r;
+}

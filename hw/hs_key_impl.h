@@ -1,0 +1,65 @@
+/* hs_key_impl.h: private to hw/. The layout of struct hs_key and the software backend's internal
+ * entry points shared between the hw/ files. Nothing outside hw/ (and the hw unit tests) includes
+ * this header; it names no wolfSSL type, so it stays usable from the tests.
+ */
+#ifndef HS_KEY_IMPL_H
+#define HS_KEY_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_buf.h"
+#include "hs_err.h"
+#include "hs_provider.h"
+
+/* A key of any provider. The cached public blob is what hs_key_public_blob() returns and what
+ * hs_key_verify() and hs_key_equal_public() work from, so a provider only has to sign. */
+struct hs_key {
+	const struct hs_provider_ops *ops;	/* provider that owns the private part */
+	void *ctx;				/* provider context passed to ops->sign */
+	enum hs_key_type type;
+	bool has_private;
+	unsigned bits;				/* modulus or curve size */
+	uint8_t *blob;				/* SSH public key blob (RFC 4253 6.6) */
+	size_t blob_len;
+	void *priv;				/* provider's private data */
+	void (*priv_free)(void *priv);		/* frees and wipes priv; NULL if nothing to free */
+};
+
+/* Allocate a key shell with a copy of blob. *out NULL on failure. */
+HS_MUST_USE hs_err hs_key_alloc(const struct hs_provider_ops *ops, enum hs_key_type type,
+    const uint8_t *blob, size_t blob_len, struct hs_key **out);
+
+/* ---- the software provider (hw/provider_soft.c, hw/key_soft*.c, hw/soft_kex.c) ---- */
+extern const struct hs_provider_ops hs_provider_soft;
+
+/* The process-wide DRBG (a wolfSSL WC_RNG), reseeded in a forked child; NULL if the backend failed
+ * to initialise. Only hw/ files that include wolfSSL may use the pointer. */
+struct WC_RNG *hs_soft_rng(void);
+
+/* Software key from raw components / new random key / raw components back (hw/key_soft.c). */
+HS_MUST_USE hs_err hs_soft_key_from_raw(const struct hs_key_raw *raw, struct hs_key **out);
+HS_MUST_USE hs_err hs_soft_key_generate(enum hs_key_type type, unsigned bits, struct hs_key **out);
+HS_MUST_USE hs_err hs_soft_key_to_raw(const struct hs_key *k, struct hs_key_raw *raw);
+/* Public-only software key from a blob (hw/key_blob.c). */
+HS_MUST_USE hs_err hs_soft_key_from_blob(const uint8_t *blob, size_t len, struct hs_key **out);
+/* The provider's sign and the (always software) verification of a raw signature blob. */
+HS_MUST_USE hs_err hs_soft_sign(void *ctx, const struct hs_key *k, enum hs_sig_alg alg,
+    const uint8_t *m, size_t mlen, struct hs_buf *sig);
+HS_MUST_USE hs_err hs_soft_verify_raw(const struct hs_key *k, enum hs_sig_alg alg,
+    const uint8_t *sigblob, size_t siglen, const uint8_t *m, size_t mlen);
+/* Build the SSH public blob from raw public components (type and pub or n/e). */
+HS_MUST_USE hs_err hs_soft_blob_from_raw(const struct hs_key_raw *raw, struct hs_buf *out);
+/* Parse a blob into raw public components (strict; no private fields filled). */
+HS_MUST_USE hs_err hs_soft_raw_from_blob(const uint8_t *blob, size_t len, struct hs_key_raw *raw);
+
+/* KEX of the software provider (hw/soft_kex.c). */
+HS_MUST_USE hs_err hs_soft_kex_keypair(void *ctx, enum hs_kex_method m, struct hs_kex_priv **priv,
+    struct hs_buf *pub);
+HS_MUST_USE hs_err hs_soft_kex_derive(void *ctx, struct hs_kex_priv *priv, const uint8_t *peer,
+    size_t len, struct hs_buf *secret);
+/* X25519(scalar, u) as RFC 7748 5 defines it (scalar clamped, u's top bit masked), for the KATs. */
+HS_MUST_USE hs_err hs_soft_x25519(const uint8_t scalar[32], const uint8_t u[32], uint8_t out[32]);
+
+#endif
