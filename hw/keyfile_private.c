@@ -15,6 +15,7 @@
 #include "hs_b64.h"
 #include "hs_blowfish.h"
 #include "hs_crypto.h"
+#include "hs_keyfile.h"
 #include "hs_mem.h"
 #include "hs_provider.h"
 #include "keyfile_impl.h"
@@ -361,6 +362,30 @@ out:
 	free(cmt);
 	hs_key_raw_wipe(&raw);
 	hs_buf_free(sec);
+	hs_buf_free(bin);
+	return r;
+}
+
+hs_err
+hs_keyfile_peek_private(const char *text, size_t len, struct hs_key **pub, bool *encrypted)
+{
+	struct hs_buf *bin = NULL;
+	struct kf_header h;
+	hs_err r;
+
+	memset(&h, 0, sizeof(h));
+	if (pub != NULL)
+		*pub = NULL;
+	HS_ENSURE(text != NULL, HS_ERR_INTERNAL);
+	HS_GUARD_GOTO(hs_buf_new(KF_MAX_TEXT, &bin), r, out);
+	HS_GUARD_GOTO(kf_dearmour(text, len, bin), r, out);
+	HS_GUARD_GOTO(kf_get_header(bin, &h), r, out);
+	if (pub != NULL)
+		HS_GUARD_GOTO(hs_key_from_blob(h.pub, h.pub_len, pub), r, out);
+	if (encrypted != NULL)
+		*encrypted = h.cipher->id != HS_CIPHER_NONE;
+	r = HS_OK;
+out:
 	hs_buf_free(bin);
 	return r;
 }
