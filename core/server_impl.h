@@ -129,6 +129,7 @@ struct hs_auth_ctx {
 	struct passwd pw;		/* copy of the user's entry (strings owned) */
 	bool valid_user;
 	unsigned failures;
+	unsigned attempts;		/* requests seen (the first "none" probe is free) */
 	struct hs_authkey_opts key_opts;	/* options of the accepted key */
 	char method_detail[160];	/* "ED25519 SHA256:..." for the Accepted line */
 };
