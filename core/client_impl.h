@@ -84,6 +84,26 @@ HS_MUST_USE hs_err hs_client_hostkey_order(struct hs_client *cl, const char *alg
 HS_MUST_USE hs_err hs_client_read_tty(const char *prompt, bool echo, char **out);
 /* auth_client.c: RFC 4252 user authentication. HS_ERR_AUTH after "Permission denied" was printed. */
 HS_MUST_USE hs_err hs_client_auth(struct hs_client *cl);
+/* ---- authentication (auth_client*.c) ---- */
+struct auth_ctx {
+	struct hs_client *cl;
+	char *methods;			/* from the last USERAUTH_FAILURE */
+	const uint8_t *sid;		/* session identifier (RFC 4253 7.2) */
+	size_t sid_len;
+	struct hs_agent *agent;		/* NULL when not used */
+};
+void hs_auth_ctx_clear(struct auth_ctx *ac);
+/* Next reply, with banners printed and FAILURE's method list stored in ac->methods. */
+HS_MUST_USE hs_err hs_auth_wait(struct auth_ctx *ac, uint8_t *type, struct hs_buf **msg);
+/* Append the RFC 4252 5 request header for method. */
+HS_MUST_USE hs_err hs_auth_request_start(const struct auth_ctx *ac, const char *method,
+    struct hs_buf *b);
+/* HS_OK on USERAUTH_SUCCESS, HS_ERR_AUTH on FAILURE. */
+HS_MUST_USE hs_err hs_auth_verdict(struct auth_ctx *ac);
+bool hs_auth_method_allowed(const struct auth_ctx *ac, const char *method);
+/* auth_client_pubkey.c: agent keys, then IdentityFiles. HS_ERR_AUTH when none was accepted. */
+HS_MUST_USE hs_err hs_auth_pubkey(struct auth_ctx *ac);
+
 /* client_main.c */
 int hs_client_main(int argc, char **argv);
 

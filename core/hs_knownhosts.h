@@ -58,6 +58,10 @@ struct hs_kh_result {
  * files are skipped. @revoked anywhere wins, then a match, then a mismatch. */
 HS_MUST_USE hs_err hs_kh_check(const char *const *files, size_t n_files, const char *name,
     const uint8_t *blob, size_t blob_len, struct hs_kh_result *res);
+/* Key types known for name in the files (bit (1u << enum hs_key_type) each), for ordering the host
+ * key algorithms so that a known key is chosen. */
+HS_MUST_USE hs_err hs_kh_known_types(const char *const *files, size_t n_files, const char *name,
+    unsigned *mask);
 /* Append "name keytype base64" (name hashed when hashed) to path, creating the file (0600) and, if
  * needed, its directory (0700). */
 HS_MUST_USE hs_err hs_kh_add(const char *path, const char *name, const uint8_t *blob,

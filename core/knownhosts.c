@@ -253,7 +253,7 @@ static void
 kh_scan_entry(struct kh_scan *sc, const struct hs_kh_entry *e, const char *file, unsigned line,
     struct hs_kh_result *res)
 {
-	bool same = hs_buf_len(e->blob) == sc->blob_len &&
+	bool same = sc->blob != NULL && hs_buf_len(e->blob) == sc->blob_len &&
 	    memcmp(hs_buf_ptr(e->blob), sc->blob, sc->blob_len) == 0;
 	enum hs_key_type kt;
 
@@ -327,6 +327,19 @@ hs_kh_check(const char *const *files, size_t n_files, const char *name, const ui
 		kh_note(res, sc.mis.file, sc.mis.line);
 	} else
 		res->status = HS_KH_NOT_FOUND;
+	return HS_OK;
+}
+
+hs_err
+hs_kh_known_types(const char *const *files, size_t n_files, const char *name, unsigned *mask)
+{
+	struct kh_scan sc = { .name = name };
+	struct hs_kh_result res;
+
+	memset(&res, 0, sizeof(res));
+	for (size_t i = 0; i < n_files; i++)
+		HS_GUARD(kh_scan_file(&sc, files[i], &res));
+	*mask = res.known_types;
 	return HS_OK;
 }
 

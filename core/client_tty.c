@@ -1,0 +1,70 @@
+/* client_tty.c: prompts on the controlling terminal (passwords, passphrases, host key questions). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "client_impl.h"
+#include "hs_mem.h"
+
+#define TTY_MAX_ANSWER	1024
+
+static hs_err
+tty_read_line(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+	char ch;
+
+	for (;;) {
+		ssize_t k = read(fd, &ch, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return n > 0 ? HS_OK : HS_ERR_EOF;
+		if (ch == '\n' || ch == '\r')
+			break;
+		if (n + 1 < cap)
+			buf[n++] = ch;
+	}
+	buf[n] = '\0';
+	return HS_OK;
+}
+
+hs_err
+hs_client_read_tty(const char *prompt, bool echo, char **out)
+{
+	char buf[TTY_MAX_ANSWER];
+	struct termios saved, quiet;
+	bool restore = false;
+	int fd;
+	hs_err r;
+
+	*out = NULL;
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) == -1) {
+		hs_debug("debug1: read_passphrase: can't open /dev/tty: %s", strerror(errno));
+		return HS_ERR_NOT_FOUND;
+	}
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		hs_debug("debug1: prompt write failed");
+	if (!echo && tcgetattr(fd, &saved) == 0) {
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+	}
+	r = tty_read_line(fd, buf, sizeof(buf));
+	if (restore) {
+		(void)tcsetattr(fd, TCSAFLUSH, &saved);
+		if (write(fd, "\n", 1) < 0)
+			hs_debug("debug1: newline write failed");
+	}
+	close(fd);
+	if (r == HS_OK && (*out = strdup(buf)) == NULL)
+		r = HS_ERR_ALLOC;
+	hs_wipe(buf, sizeof(buf));
+	return r;
+}
