@@ -52,6 +52,7 @@ struct srv_conn {
 	struct hs_loop loop;
 	const struct hs_session_user *u;
 	const struct hs_session_policy *pol;
+	char peer[160];			/* "user NAME ADDR port PORT" for logs */
 };
 
 struct srv_sess {

@@ -135,8 +135,10 @@ loop_alive(struct hs_loop *l, int *timeout_ms)
 		if (l->alive_count_max > 0 && l->alive_missed >= l->alive_count_max) {
 			if (l->server)
 				hs_info("Timeout, client not responding from %s", l->alive_peer);
-			else
+			else if (l->alive_peer != NULL)
 				hs_error("Timeout, server %s not responding.", l->alive_peer);
+			else
+				hs_error("Timeout, server not responding.");
 			return HS_ERR_TIMEOUT;
 		}
 		HS_GUARD(send_keepalive(l));

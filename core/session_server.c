@@ -295,6 +295,19 @@ srv_signal(void *arg, int sig)
 	return HS_OK;
 }
 
+/* "user NAME ADDR port PORT" for log lines, from SSH_CONNECTION's fields. */
+static void
+srv_peer_name(struct srv_conn *sc)
+{
+	char ip[64], port[16];
+	const char *conn = sc->pol->ssh_connection;
+
+	if (conn == NULL || sscanf(conn, "%63s %15s", ip, port) != 2)
+		snprintf(sc->peer, sizeof(sc->peer), "user %s", sc->u->name);
+	else
+		snprintf(sc->peer, sizeof(sc->peer), "user %s %s port %s", sc->u->name, ip, port);
+}
+
 hs_err
 hs_server_session_run(struct hs_transport *t, const struct hs_session_user *u,
     const struct hs_session_policy *pol)
@@ -314,7 +327,8 @@ hs_server_session_run(struct hs_transport *t, const struct hs_session_user *u,
 	sc.loop.server = true;
 	sc.loop.alive_interval = pol->client_alive_interval;
 	sc.loop.alive_count_max = pol->client_alive_count_max;
-	sc.loop.alive_peer = pol->ssh_connection ? pol->ssh_connection : "unknown";
+	srv_peer_name(&sc);
+	sc.loop.alive_peer = sc.peer;
 	sc.loop.on_signal = srv_signal;
 	sc.loop.tick = srv_tick;
 	sc.loop.arg = &sc;
