@@ -1,8 +1,8 @@
-/* placeholder until the program lands */
-#include <stdio.h>
+/* main_hssh.c: the hssh client program; everything lives in the hs_client layer. */
+#include "client_impl.h"
+
 int
-main(void)
+main(int argc, char **argv)
 {
-	fputs("not built yet\n", stderr);
-	return 1;
+	return hs_client_main(argc, argv);
 }
