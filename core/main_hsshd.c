@@ -1,8 +1,168 @@
-/* placeholder until the program lands */
+/* main_hsshd.c: the hsshd program: command-line flags as sshd(8) has them, configuration, host keys,
+ * then inetd mode (-i) or the listener. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
-int
-main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "hs_crypto.h"
+#include "hs_log.h"
+#include "server_impl.h"
+
+#define MAX_OPTS	64
+
+struct hsshd_args {
+	const char *config;
+	const char *logfile;
+	const char *opts[MAX_OPTS];
+	int n_opts;
+	int debug;		/* number of -d */
+	bool no_daemon, log_stderr, inetd, test, dump, quiet;
+};
+
+static void
+usage(void)
 {
-	fputs("not built yet\n", stderr);
-	return 1;
+	fprintf(stderr, "usage: hsshd [-DdeiqTt] [-E log_file] [-f config_file] [-h host_key_file]\n"
+	    "             [-o option] [-p port]\n");
+	exit(1);
+}
+
+static void
+add_port(struct hs_server_config *cfg, const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v <= 0 || v > 65535) {
+		fprintf(stderr, "Bad port number.\n");
+		exit(1);
+	}
+	if (cfg->n_ports >= HS_CFG_MAX_PORTS) {
+		fprintf(stderr, "too many ports.\n");
+		exit(1);
+	}
+	cfg->ports[cfg->n_ports++] = (int)v;
+	cfg->ports_from_cmdline = true;
+}
+
+static void
+parse_args(int argc, char **argv, struct hsshd_args *a, struct hs_server_config *cfg)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "f:p:h:dDeE:itTo:q")) != -1) {
+		if (ch == 'f')
+			a->config = optarg;
+		else if (ch == 'p')
+			add_port(cfg, optarg);
+		else if (ch == 'h') {
+			if (hs_cfg_add_hostkey(cfg, optarg) != HS_OK)
+				exit(1);
+		} else if (ch == 'd')
+			a->debug++;
+		else if (ch == 'D')
+			a->no_daemon = true;
+		else if (ch == 'e')
+			a->log_stderr = true;
+		else if (ch == 'E')
+			a->logfile = optarg;
+		else if (ch == 'i')
+			a->inetd = true;
+		else if (ch == 't')
+			a->test = true;
+		else if (ch == 'T')
+			a->dump = true;
+		else if (ch == 'q')
+			a->quiet = true;
+		else if (ch == 'o' && a->n_opts < MAX_OPTS)
+			a->opts[a->n_opts++] = optarg;
+		else
+			usage();
+	}
+	if (optind < argc) {
+		fprintf(stderr, "Extra argument %s.\n", argv[optind]);
+		exit(1);
+	}
+}
+
+/* -o lines first, then the file: the first value of a single-valued keyword wins (as sshd). */
+static void
+load_config(const struct hsshd_args *a, struct hs_server_config *cfg)
+{
+	const char *path = a->config ? a->config : HS_SERVER_CONFIG_DEFAULT;
+	hs_err r;
+
+	for (int i = 0; i < a->n_opts; i++)
+		if (hs_server_config_line(cfg, a->opts[i], "command-line", 0) != HS_OK)
+			exit(255);
+	r = hs_server_config_load(cfg, path);
+	if (r == HS_ERR_NOT_FOUND && a->config == NULL)
+		r = HS_OK;	/* no default file: built-in defaults */
+	if (r == HS_ERR_NOT_FOUND || r == HS_ERR_IO) {
+		hs_error("%s: %s", path, strerror(errno ? errno : ENOENT));
+		exit(255);
+	}
+	if (r != HS_OK || hs_server_config_finish(cfg) != HS_OK)
+		exit(255);
+}
+
+static void
+setup_logging(const struct hsshd_args *a, const struct hs_server_config *cfg)
+{
+	enum hs_log_level lvl = (enum hs_log_level)cfg->log_level;
+	bool to_stderr = a->debug > 0 || a->log_stderr;
+
+	if (a->debug > 0)
+		lvl = (enum hs_log_level)(HS_LOG_DEBUG1 + (a->debug > 3 ? 2 : a->debug - 1));
+	if (a->quiet)
+		lvl = HS_LOG_QUIET;
+	hs_log_init("hsshd", lvl, to_stderr, cfg->syslog_facility);
+	if (a->logfile != NULL && hs_log_to_file(a->logfile) != HS_OK) {
+		fprintf(stderr, "Couldn't open logfile %s: %s\n", a->logfile, strerror(errno));
+		exit(1);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct hs_server_config cfg;
+	struct hs_server srv = { .cfg = &cfg };
+	struct hsshd_args a = { 0 };
+	int status;
+
+	hs_log_init("hsshd", HS_LOG_INFO, true, LOG_AUTH);
+	hs_server_config_init(&cfg);
+	parse_args(argc, argv, &a, &cfg);
+	load_config(&a, &cfg);
+	if (a.dump) {
+		hs_server_config_dump(&cfg, stdout);
+		hs_server_config_free(&cfg);
+		return 0;
+	}
+	setup_logging(&a, &cfg);
+	signal(SIGPIPE, SIG_IGN);
+	if (hs_crypto_init() != HS_OK)
+		hs_fatal("crypto initialisation failed");
+	if (hs_server_load_hostkeys(&srv) != HS_OK) {
+		hs_server_config_free(&cfg);
+		return a.test ? 1 : 255;
+	}
+	if (a.test) {
+		status = 0;
+	} else if (a.inetd) {
+		srv.inetd = true;
+		status = hs_server_conn_serve(&srv, STDIN_FILENO, STDOUT_FILENO, -1);
+	} else {
+		srv.debug = a.debug > 0;
+		srv.no_daemon = a.no_daemon;
+		status = hs_server_listen_run(&srv);
+	}
+	hs_server_free_hostkeys(&srv);
+	hs_server_config_free(&cfg);
+	return status;
 }

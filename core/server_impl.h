@@ -59,6 +59,7 @@ struct hs_server {
 	struct hs_key *hostkeys[HS_CFG_MAX_HOSTKEYS];
 	size_t n_hostkeys;
 	bool debug;		/* -d: no fork, one connection */
+	bool no_daemon;		/* -D */
 	bool inetd;		/* -i */
 };
 
@@ -72,6 +73,10 @@ struct hs_conn {
 	struct hs_transport *t;
 	long long deadline_ms;	/* LoginGraceTime deadline on CLOCK_MONOTONIC; 0 = none */
 };
+
+/* Numeric address text and port of ss ("UNKNOWN", 65535 for a non-socket); IPv4-mapped IPv6
+ * addresses are shown as IPv4. */
+void hs_server_addr_str(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port);
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long hs_server_now_ms(void);
