@@ -3,6 +3,7 @@
 #ifndef HS_ALGS_H
 #define HS_ALGS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "hs_err.h"
