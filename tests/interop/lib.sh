@@ -319,19 +319,72 @@ hs_abbrev()
 {
 	printf '%s' "$1" | sed -e 's/@openssh.com//g; s/@libssh.org/@l/;
 		s/diffie-hellman-group\([0-9]*\)-sha[0-9]*/dh\1/;
-		s/ecdh-sha2-//; s/curve25519-sha256/c25519/; s/aes\([0-9]*\)-ctr/a\1c/;
+		s/ecdh-sha2-//; s/ssh-ed25519/ed25519/; s/ecdsa-sha2-nistp/ec/; s/rsa-sha2-/rsa/;
+		s/curve25519-sha256/c25519/; s/aes\([0-9]*\)-ctr/a\1c/;
 		s/aes\([0-9]*\)-gcm/a\1g/; s/hmac-sha2-/h/; s/chacha20-poly1305/chacha/; s/-etm/e/'
 }
 hs_table()
 {
 	local title=$1 rows=$2 cols=$3 r c
-	printf '\n%s\n%-12s' "$title" ""
+	printf '\n%s\n%-14s' "$title" ""
 	for c in $cols; do printf ' %-8s' "$(hs_abbrev "$c")"; done
 	printf '\n'
 	for r in $rows; do
-		printf '%-12s' "$(hs_abbrev "$r")"
+		printf '%-14s' "$(hs_abbrev "$r")"
 		for c in $cols; do printf ' %-8s' "${HS_CELLS["$r|$c"]:--}"; done
 		printf '\n'
 	done
 	printf '\n'
+}
+
+# hs_run_matrix SERVERKIND CLIENTFN LABEL: start one SERVERKIND ("hsshd" or "sshd") per host key and
+# run CLIENTFN PORT ARGS... for every host key algorithm x KEX x cipher (x MAC for non-AEAD ciphers),
+# each printing its own tag. Needs $T/known_hosts (host keys are pinned there). Prints one table
+# per host key algorithm. Leaves HS_PORTS[keyname] for further checks.
+declare -A HS_PORTS=()
+hs_matrix_server()
+{
+	local kind=$1 alg=$2 name port
+	name=$(hs_key_name "$alg")
+	[ -n "${HS_PORTS[$name]:-}" ] && return 0
+	hs_keygen "$alg" "$T/host_$name" || return 1
+	port=$(hs_free_port)
+	HS_PORTS[$name]=$port
+	hs_known_hosts "$T/known_hosts" "$port" "$T/host_$name.pub"
+	hs_start_server "$kind" "${kind}_$name" "$port" "$T/host_$name"
+}
+
+hs_run_matrix()
+{
+	local kind=$1 client=$2 label=$3 hk k col c m tag out port start n=0 cols=""
+	local -a margs
+	for c in $HS_AEAD_CIPHERS; do cols="$cols $c/aead"; done
+	for c in $HS_CTR_CIPHERS; do for m in $HS_MACS; do cols="$cols $c/$m"; done; done
+	start=$(date +%s)
+	for hk in $HS_HOSTKEY_ALGS; do
+		hs_matrix_server "$kind" "$hk" || hs_fail "start $kind for $hk"
+		port=${HS_PORTS[$(hs_key_name "$hk")]}
+		for k in $HS_KEXES; do
+			for col in $cols; do
+				c=${col%/*}
+				m=${col#*/}
+				tag="$k-$c-$m"
+				margs=()
+				[ "$m" = aead ] || margs=(-m "$m")
+				out=$("$client" "$port" -o "HostKeyAlgorithms=$hk" -o "KexAlgorithms=$k" \
+					-c "$c" "${margs[@]}" "$HS_USER@127.0.0.1" echo "$tag" \
+					</dev/null 2>"$T/last.err")
+				if [ "$out" = "$tag" ]; then
+					HS_PASS=$((HS_PASS + 1))
+					n=$((n + 1))
+					hs_cell "$col" "$k" ok
+				else
+					hs_fail "matrix $hk $tag" "$(tail -n 1 "$T/last.err")"
+					hs_cell "$col" "$k" FAIL
+				fi
+			done
+		done
+		hs_table "$label, host key $hk" "$cols" "$HS_KEXES"
+	done
+	echo "matrix $label: $n connections ok in $(( $(date +%s) - start )) s"
 }

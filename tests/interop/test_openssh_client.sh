@@ -21,51 +21,10 @@ hs_ssh()
 	timeout "$HS_TIMEOUT" "$SSH" -F "$T/ssh_config" -p "$port" "$@"
 }
 
-declare -A PORTS=()
-start_for()	# start (once) the hsshd serving host key algorithm $1
-{
-	local name port
-	name=$(hs_key_name "$1")
-	[ -n "${PORTS[$name]:-}" ] && return 0
-	hs_keygen "$1" "$T/host_$name" || return 1
-	port=$(hs_free_port)
-	PORTS[$name]=$port
-	hs_known_hosts "$T/known_hosts" "$port" "$T/host_$name.pub"
-	hs_start_server hsshd "hsshd_$name" "$port" "$T/host_$name"
-}
-
-COLS=""
-for c in $HS_AEAD_CIPHERS; do COLS="$COLS $c/aead"; done
-for c in $HS_CTR_CIPHERS; do for m in $HS_MACS; do COLS="$COLS $c/$m"; done; done
-
-start=$(date +%s)
-for hk in $HS_HOSTKEY_ALGS; do
-	start_for "$hk" || hs_fail "start hsshd for $hk"
-	port=${PORTS[$(hs_key_name "$hk")]}
-	for k in $HS_KEXES; do
-		for col in $COLS; do
-			c=${col%/*}
-			m=${col#*/}
-			tag="$k-$c-$m"
-			margs=()
-			[ "$m" = aead ] || margs=(-m "$m")
-			out=$(hs_ssh "$port" -o "HostKeyAlgorithms=$hk" -o "KexAlgorithms=$k" -c "$c" \
-				"${margs[@]}" "$HS_USER@127.0.0.1" echo "$tag" 2>"$T/last.err")
-			if [ "$out" = "$tag" ]; then
-				HS_PASS=$((HS_PASS + 1))
-				hs_cell "$col" "$k" ok
-			else
-				hs_fail "matrix $hk $tag" "$(tail -n 1 "$T/last.err")"
-				hs_cell "$col" "$k" FAIL
-			fi
-		done
-	done
-	hs_table "ssh -> hsshd, host key $hk" "$COLS" "$HS_KEXES"
-done
-echo "matrix: $HS_PASS connections ok in $(( $(date +%s) - start )) s"
+hs_run_matrix hsshd hs_ssh "ssh -> hsshd"
 
 # Behaviour checks against the ed25519 server.
-port=${PORTS[ed25519]:-0}
+port=${HS_PORTS[ed25519]:-0}
 U="$HS_USER@127.0.0.1"
 
 hs_ssh "$port" "$U" 'exit 7' </dev/null
