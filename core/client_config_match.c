@@ -111,12 +111,19 @@ static const struct cf_choice match_criteria[] = {
 	{ "localuser", MC_LOCALUSER }, { NULL, 0 }
 };
 
+/* The string a criterion tests; *tmp receives an allocation to free (Hostname with %h expanded). */
 static const char *
-match_subject(const struct hs_client_config *c, const struct hs_cfg_parser *p, int crit)
+match_subject(const struct hs_client_config *c, const struct hs_cfg_parser *p, int crit,
+    char **tmp)
 {
+	struct hs_client_tokens tok = { .host = p->host, .orig_host = p->host };
+
+	*tmp = NULL;
 	switch (crit) {
 	case MC_HOST:
-		return c->hostname ? c->hostname : p->host;
+		if (c->hostname == NULL)
+			return p->host;
+		return hs_client_expand(c->hostname, &tok, tmp) == HS_OK ? *tmp : c->hostname;
 	case MC_ORIGHOST:
 		return p->host;
 	case MC_USER:
@@ -159,7 +166,11 @@ hs_client_config_match(struct hs_client_config *c, struct hs_cfg_parser *p, char
 			    p->line, argv[i]);
 			return HS_ERR_CONFIG;
 		}
-		if ((hs_match_list(match_subject(c, p, crit), argv[i + 1], ',') == 1) == neg)
+		char *tmp;
+		bool hit = hs_match_list(match_subject(c, p, crit, &tmp), argv[i + 1], ',') == 1;
+
+		free(tmp);
+		if (hit == neg)
 			all_true = false;
 	}
 	p->active = all_true;
