@@ -74,25 +74,29 @@ hs_cfg_parse_size(const char *s, int64_t *bytes)
 	return HS_OK;
 }
 
-/* Copy one word starting at *pp into *dp, removing quotes. */
+/* Copy one word starting at *pp into *dp, removing double or single quotes (as sshd's argv_split). */
 static hs_err
 split_word(const char **pp, char **dp)
 {
 	const char *p = *pp;
 	char *d = *dp;
-	bool quoted = false;
+	char quote = 0;
 
-	while (*p != '\0' && (quoted || !isspace((unsigned char)*p))) {
-		if (*p == '"') {
-			quoted = !quoted;
+	while (*p != '\0' && (quote != 0 || !isspace((unsigned char)*p))) {
+		if (quote == 0 && (*p == '"' || *p == '\'')) {
+			quote = *p++;
+			continue;
+		}
+		if (quote != 0 && *p == quote) {
+			quote = 0;
 			p++;
 			continue;
 		}
-		if (*p == '\\' && quoted && (p[1] == '"' || p[1] == '\\'))
+		if (*p == '\\' && quote != 0 && (p[1] == quote || p[1] == '\\'))
 			p++;
 		*d++ = *p++;
 	}
-	HS_ENSURE(!quoted, HS_ERR_CONFIG);	/* unterminated quote */
+	HS_ENSURE(quote == 0, HS_ERR_CONFIG);	/* unterminated quote */
 	*d++ = '\0';
 	*pp = p;
 	*dp = d;

@@ -1,0 +1,422 @@
+/* test_server_config.c: hsshd's sshd_config parser, value syntaxes, defaults and the -T dump. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hs_server_config.h"
+
+static hs_err
+parse(struct hs_server_config *c, const char *text)
+{
+	return hs_server_config_parse_text(c, text, strlen(text), "test_config");
+}
+
+/* The whole -T output as a string (caller frees). */
+static char *
+dump(const struct hs_server_config *c)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	assert_non_null(f);
+	hs_server_config_dump(c, f);
+	fclose(f);
+	return s;
+}
+
+static void
+test_time(void **state)
+{
+	int s;
+
+	assert_int_equal(hs_cfg_parse_time("120", &s), HS_OK);
+	assert_int_equal(s, 120);
+	assert_int_equal(hs_cfg_parse_time("2m", &s), HS_OK);
+	assert_int_equal(s, 120);
+	assert_int_equal(hs_cfg_parse_time("1h30m", &s), HS_OK);
+	assert_int_equal(s, 5400);
+	assert_int_equal(hs_cfg_parse_time("1W", &s), HS_OK);
+	assert_int_equal(s, 604800);
+	assert_int_equal(hs_cfg_parse_time("1d2h3m4s", &s), HS_OK);
+	assert_int_equal(s, 86400 + 7200 + 180 + 4);
+	assert_int_equal(hs_cfg_parse_time("0", &s), HS_OK);
+	assert_int_equal(s, 0);
+	assert_int_equal(hs_cfg_parse_time("", &s), HS_ERR_CONFIG);
+	assert_int_equal(hs_cfg_parse_time("m", &s), HS_ERR_CONFIG);
+	assert_int_equal(hs_cfg_parse_time("1x", &s), HS_ERR_CONFIG);
+	assert_int_equal(hs_cfg_parse_time("-1", &s), HS_ERR_CONFIG);
+	assert_int_equal(hs_cfg_parse_time("99999999999", &s), HS_ERR_CONFIG);
+	assert_int_equal(hs_cfg_parse_time("5000w", &s), HS_ERR_CONFIG);	/* > INT32_MAX s */
+}
+
+static void
+test_size(void **state)
+{
+	int64_t b;
+
+	assert_int_equal(hs_cfg_parse_size("16", &b), HS_OK);
+	assert_true(b == 16);
+	assert_int_equal(hs_cfg_parse_size("1k", &b), HS_OK);
+	assert_true(b == 1024);
+	assert_int_equal(hs_cfg_parse_size("1M", &b), HS_OK);
+	assert_true(b == 1048576);
+	assert_int_equal(hs_cfg_parse_size("8G", &b), HS_OK);
+	assert_true(b == 8589934592LL);
+	assert_int_equal(hs_cfg_parse_size("1T", &b), HS_ERR_CONFIG);
+	assert_int_equal(hs_cfg_parse_size("1KB", &b), HS_ERR_CONFIG);
+	assert_int_equal(hs_cfg_parse_size("G", &b), HS_ERR_CONFIG);
+	assert_int_equal(hs_cfg_parse_size("99999999999999999999G", &b), HS_ERR_CONFIG);
+}
+
+static void
+test_split(void **state)
+{
+	char buf[256], *av[8];
+	int ac;
+
+	assert_int_equal(hs_cfg_split("  Port=2222 # comment", buf, sizeof(buf), av, 8, &ac), HS_OK);
+	assert_int_equal(ac, 2);
+	assert_string_equal(av[0], "Port");
+	assert_string_equal(av[1], "2222");
+	assert_int_equal(hs_cfg_split("Subsystem sftp \"/usr/lib/a b\" -l", buf, sizeof(buf), av, 8,
+	    &ac), HS_OK);
+	assert_int_equal(ac, 4);
+	assert_string_equal(av[2], "/usr/lib/a b");
+	assert_int_equal(hs_cfg_split("Key = v", buf, sizeof(buf), av, 8, &ac), HS_OK);
+	assert_int_equal(ac, 2);
+	assert_string_equal(av[1], "v");
+	assert_int_equal(hs_cfg_split("# only a comment", buf, sizeof(buf), av, 8, &ac), HS_OK);
+	assert_int_equal(ac, 0);
+	assert_int_equal(hs_cfg_split("Banner \"unterminated", buf, sizeof(buf), av, 8, &ac),
+	    HS_ERR_CONFIG);
+	assert_int_equal(hs_cfg_split("a b c d e f g h i", buf, sizeof(buf), av, 8, &ac),
+	    HS_ERR_TOO_LARGE);
+}
+
+static void
+test_basic_keywords(void **state)
+{
+	struct hs_server_config c;
+
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c,
+	    "# a comment\n"
+	    "port 2222\n"
+	    "Port=2223\n"
+	    "LISTENADDRESS 127.0.0.1\n"
+	    "ListenAddress [::1]:2200\n"
+	    "ListenAddress ::1\n"
+	    "ListenAddress 10.0.0.1:99\n"
+	    "HostKey /k1\n"
+	    "HostKey /k2\n"
+	    "AuthorizedKeysFile .ssh/ak /etc/keys/%u\n"
+	    "PermitRootLogin without-password\n"
+	    "PubkeyAuthentication no\n"
+	    "PasswordAuthentication yes\n"
+	    "LoginGraceTime 1m30s\n"
+	    "MaxAuthTries 3\n"
+	    "MaxStartups 5:50:20\n"
+	    "ClientAliveInterval 15\n"
+	    "AcceptEnv LANG LC_*\n"
+	    "AcceptEnv _XXX_TEST\n"
+	    "PidFile \"/tmp/with space.pid\"\n"
+	    "StrictModes no\n"
+	    "LogLevel debug3\n"
+	    "SyslogFacility LOCAL3\n"
+	    "\r\n"), HS_OK);
+	assert_int_equal(c.n_ports, 2);
+	assert_int_equal(c.ports[1], 2223);
+	assert_int_equal(c.n_listen, 4);
+	assert_string_equal(c.listen[1].host, "::1");
+	assert_int_equal(c.listen[1].port, 2200);
+	assert_string_equal(c.listen[2].host, "::1");
+	assert_int_equal(c.listen[2].port, 0);
+	assert_string_equal(c.listen[3].host, "10.0.0.1");
+	assert_int_equal(c.listen[3].port, 99);
+	assert_int_equal(c.n_hostkeys, 2);
+	assert_int_equal(c.n_ak_files, 2);
+	assert_string_equal(c.ak_files[1], "/etc/keys/%u");
+	assert_int_equal(c.permit_root_login, HS_ROOT_PROHIBIT_PASSWORD);
+	assert_int_equal(c.pubkey_auth, 0);
+	assert_int_equal(c.login_grace_time, 90);
+	assert_int_equal(c.max_auth_tries, 3);
+	assert_int_equal(c.maxstartups_begin, 5);
+	assert_int_equal(c.maxstartups_rate, 50);
+	assert_int_equal(c.maxstartups_full, 20);
+	assert_int_equal(c.n_accept_env, 3);
+	assert_string_equal(c.accept_env[1], "LC_*");
+	assert_string_equal(c.pid_file, "/tmp/with space.pid");
+	assert_int_equal(c.strict_modes, 0);
+	assert_int_equal(c.log_level, HS_LOG_DEBUG3);
+	hs_server_config_free(&c);
+}
+
+/* sshd: the first value obtained for a single-valued keyword is used; -o lines come first. */
+static void
+test_first_value_wins(void **state)
+{
+	struct hs_server_config c;
+
+	hs_server_config_init(&c);
+	assert_int_equal(hs_server_config_line(&c, "LoginGraceTime 10", "command-line", 0), HS_OK);
+	assert_int_equal(parse(&c, "LoginGraceTime 20\nMaxAuthTries 2\nMaxAuthTries 9\n"
+	    "AuthorizedKeysFile none\nAuthorizedKeysFile /x\n"), HS_OK);
+	assert_int_equal(c.login_grace_time, 10);
+	assert_int_equal(c.max_auth_tries, 2);
+	assert_true(c.ak_files_set);
+	assert_int_equal(c.n_ak_files, 0);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	assert_int_equal(c.n_ak_files, 0);	/* "none" stays none */
+	hs_server_config_free(&c);
+}
+
+static void
+test_errors(void **state)
+{
+	static const char *const bad[] = {
+		"NoSuchKeyword yes\n",
+		"PubkeyAuthentication maybe\n",
+		"Port 0\n",
+		"Port 65536\n",
+		"Port\n",
+		"MaxAuthTries -1\n",
+		"MaxAuthTries 3 4\n",
+		"LoginGraceTime 2x\n",
+		"PermitRootLogin sometimes\n",
+		"MaxStartups 10:0:100\n",
+		"MaxStartups 20:30:10\n",
+		"RekeyLimit 1x\n",
+		"RekeyLimit 8\n",
+		"AddressFamily inet7\n",
+		"LogLevel LOUD\n",
+		"SyslogFacility NOWHERE\n",
+		"ListenAddress [::1\n",
+		"ListenAddress 1.2.3.4:0\n",
+		"AcceptEnv A=B\n",
+		"Ciphers aes128-ctr,no-such-cipher\n",
+		"KexAlgorithms +bogus-kex\n",
+		"Match User x\n",
+		"Subsystem sftp\n",
+		"Subsystem sftp /a\nSubsystem sftp /b\n",
+		"Banner \"x\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hs_server_config c;
+
+		hs_server_config_init(&c);
+		if (parse(&c, bad[i]) != HS_ERR_CONFIG)
+			fail_msg("accepted: %s", bad[i]);
+		hs_server_config_free(&c);
+	}
+}
+
+/* Keywords from Debian's sshd_config and the OpenSSH regress suite's test-exec.sh load. */
+static void
+test_stock_keywords(void **state)
+{
+	struct hs_server_config c;
+
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c,
+	    "\tStrictModes\t\tno\n"
+	    "\tPort\t\t\t4242\n"
+	    "\tAddressFamily\t\tinet\n"
+	    "\tListenAddress\t\t127.0.0.1\n"
+	    "\t#ListenAddress\t\t::1\n"
+	    "\tPidFile\t\t\t/tmp/pidfile\n"
+	    "\tAuthorizedKeysFile\t/tmp/authorized_keys_%u\n"
+	    "\tLogLevel\t\tDEBUG3\n"
+	    "\tAcceptEnv\t\t_XXX_TEST_*\n"
+	    "\tAcceptEnv\t\t_XXX_TEST\n"
+	    "\tSubsystem\tsftp\t/usr/lib/openssh/sftp-server\n"
+	    "\tUsePAM\t\t\tyes\n"
+	    "KbdInteractiveAuthentication no\n"
+	    "ChallengeResponseAuthentication no\n"
+	    "X11Forwarding yes\n"
+	    "PrintMotd no\n"
+	    "UseDNS no\n"
+	    "AcceptEnv LANG LC_*\n"
+	    "SetEnv PATH=/bin\n"
+	    "ModuliFile '/etc/ssh/moduli'\n"
+	    "rekeylimit default 1m\n"
+	    "Compression no\n"
+	    "IgnoreRhosts yes\n"
+	    "HostbasedAuthentication no\n"
+	    "PermitEmptyPasswords no\n"
+	    "GSSAPIAuthentication no\n"
+	    "PrintLastLog yes\n"
+	    "TCPKeepAlive yes\n"), HS_OK);
+	assert_int_equal(c.address_family, AF_INET);
+	assert_int_equal(c.use_pam, 1);
+	assert_int_equal(c.n_subsys, 1);
+	assert_string_equal(c.subsys[0].command, "/usr/lib/openssh/sftp-server");
+	assert_int_equal(c.rekey_seconds, 60);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	assert_int_equal(c.n_listen, 1);
+	hs_server_config_free(&c);
+}
+
+/* The regress suite's rekey.sh matrix: "sshd -T -o 'rekeylimit SIZE TIME'" must print the bytes and
+ * seconds. */
+static void
+test_rekeylimit_dump(void **state)
+{
+	static const struct {
+		const char *size, *time;
+		long long bytes;
+		int secs;
+	} v[] = {
+		{ "16", "1", 16, 1 }, { "1k", "1m", 1024, 60 }, { "1K", "1M", 1024, 60 },
+		{ "1m", "1h", 1048576, 3600 }, { "1G", "1D", 1073741824, 86400 },
+		{ "4G", "1w", 4294967296LL, 604800 }, { "8G", "1W", 8589934592LL, 604800 },
+		{ "default", "none", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct hs_server_config c;
+		char line[64], want[64], *s;
+
+		hs_server_config_init(&c);
+		snprintf(line, sizeof(line), "rekeylimit %s %s", v[i].size, v[i].time);
+		assert_int_equal(hs_server_config_line(&c, line, "command-line", 0), HS_OK);
+		assert_int_equal(parse(&c, "RekeyLimit 1G 1h\n"), HS_OK);	/* ignored: -o first */
+		assert_int_equal(hs_server_config_finish(&c), HS_OK);
+		s = dump(&c);
+		snprintf(want, sizeof(want), "\nrekeylimit %lld %d\n", v[i].bytes, v[i].secs);
+		if (strstr(s, want) == NULL)
+			fail_msg("%s: want %s in\n%s", line, want + 1, s);
+		free(s);
+		hs_server_config_free(&c);
+	}
+}
+
+static void
+test_defaults_and_dump(void **state)
+{
+	struct hs_server_config c;
+	char *s;
+
+	hs_server_config_init(&c);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	assert_int_equal(c.n_ports, 1);
+	assert_int_equal(c.ports[0], 22);
+	assert_int_equal(c.n_listen, 2);	/* 0.0.0.0 and :: */
+	assert_int_equal(c.login_grace_time, 120);
+	assert_int_equal(c.max_auth_tries, 6);
+	assert_int_equal(c.client_alive_count_max, 3);
+	assert_int_equal(c.permit_root_login, HS_ROOT_PROHIBIT_PASSWORD);
+	assert_int_equal(c.strict_modes, 1);
+	assert_int_equal(c.n_ak_files, 2);
+	assert_non_null(c.kex_algs);
+	assert_non_null(c.pubkey_algs);
+	s = dump(&c);
+	assert_non_null(strstr(s, "port 22\n"));
+	assert_non_null(strstr(s, "listenaddress 0.0.0.0:22\n"));
+	assert_non_null(strstr(s, "listenaddress [::]:22\n"));
+	assert_non_null(strstr(s, "permitrootlogin without-password\n"));
+	assert_non_null(strstr(s, "maxstartups 10:30:100\n"));
+	assert_non_null(strstr(s, "logingracetime 120\n"));
+	assert_non_null(strstr(s, "authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n"));
+	assert_non_null(strstr(s, "loglevel INFO\n"));
+	assert_non_null(strstr(s, "syslogfacility AUTH\n"));
+	free(s);
+	hs_server_config_free(&c);
+}
+
+static void
+test_algs_expanded(void **state)
+{
+	struct hs_server_config c;
+
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "Ciphers aes128-ctr\nMACs -hmac-sha1*\n"), HS_OK);
+	assert_string_equal(c.ciphers, "aes128-ctr");
+	assert_null(strstr(c.macs, "hmac-sha1,"));
+	hs_server_config_free(&c);
+}
+
+static void
+test_include(void **state)
+{
+	char dir[] = "/tmp/hs_cfgtest_XXXXXX", path[256], sub[256];
+	struct hs_server_config c;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/a.conf", dir);
+	f = fopen(sub, "w");
+	assert_non_null(f);
+	fputs("MaxAuthTries 4\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/main", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "Include %s/*.conf\nInclude nothing-here-*.conf\nMaxAuthTries 5\n", dir);
+	fclose(f);
+	hs_server_config_init(&c);
+	assert_int_equal(hs_server_config_load(&c, path), HS_OK);
+	assert_int_equal(c.max_auth_tries, 4);
+	hs_server_config_free(&c);
+	/* A file that includes itself stops at the depth limit with an error. */
+	f = fopen(sub, "w");
+	assert_non_null(f);
+	fprintf(f, "Include %s\n", sub);
+	fclose(f);
+	hs_server_config_init(&c);
+	assert_int_equal(hs_server_config_load(&c, sub), HS_ERR_CONFIG);
+	hs_server_config_free(&c);
+	assert_int_equal(hs_server_config_load(&c, "/nonexistent/hsshd_config"), HS_ERR_NOT_FOUND);
+	unlink(sub);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Every prefix of a valid config parses or fails cleanly (no crash, no leak under ASan). */
+static void
+test_truncation(void **state)
+{
+	static const char text[] = "Port 22\nListenAddress [::1]:22\nPidFile \"/a b\"\n"
+	    "RekeyLimit 1G 1h\nMaxStartups 1:2:3\nAuthorizedKeysFile a b c\n";
+
+	for (size_t n = 0; n <= sizeof(text) - 1; n++) {
+		struct hs_server_config c;
+		hs_err r;
+
+		hs_server_config_init(&c);
+		r = hs_server_config_parse_text(&c, text, n, "trunc");
+		assert_true(r == HS_OK || r == HS_ERR_CONFIG);
+		hs_server_config_free(&c);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_basic_keywords),
+		cmocka_unit_test(test_first_value_wins),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_stock_keywords),
+		cmocka_unit_test(test_rekeylimit_dump),
+		cmocka_unit_test(test_defaults_and_dump),
+		cmocka_unit_test(test_algs_expanded),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_truncation),
+	};
+
+	hs_log_init("test", HS_LOG_QUIET, true, 0);
+	return cmocka_run_group_tests_name("server_config", tests, NULL, NULL);
+}
