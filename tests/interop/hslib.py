@@ -1,0 +1,180 @@
+"""tests/interop/hslib.py: the Python side of the interop harness (the shell side is lib.sh).
+
+Same environment and rules as lib.sh: HS_SRCDIR, HS_BINDIR, HS_IMPL=hardssh|openssh, HS_KEEP=1.
+Tests run as root; every daemon started here is killed at exit; a missing binary is a failure;
+the script ends by printing "N passed, M failed" and exits non-zero when M > 0.
+"""
+import atexit
+import fcntl
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+LIBDIR = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("HS_SRCDIR") or os.path.abspath(os.path.join(LIBDIR, "..", ".."))
+BINDIR = os.environ.get("HS_BINDIR") or os.path.join(SRCDIR, "build", "bin")
+IMPL = os.environ.get("HS_IMPL", "hardssh")
+SSHD = "/usr/sbin/sshd"
+SSH = "/usr/bin/ssh"
+HSSHD = SSHD if IMPL == "openssh" else os.path.join(BINDIR, "hsshd")
+USER = "hsshtest"
+PWUSER = "hsshpw"
+PASSWORD = "hs-Test-pw-4711"  # must match lib.sh
+LOCK = "/run/lock/hardssh-tests.lock"
+
+KEYGEN_ARGS = {
+    "ssh-ed25519": ["-t", "ed25519"],
+    "ecdsa-sha2-nistp256": ["-t", "ecdsa", "-b", "256"],
+    "ecdsa-sha2-nistp384": ["-t", "ecdsa", "-b", "384"],
+    "ecdsa-sha2-nistp521": ["-t", "ecdsa", "-b", "521"],
+    "rsa": ["-t", "rsa", "-b", "3072"],
+}
+
+
+class Harness:
+    def __init__(self, name):
+        if os.geteuid() != 0:
+            print("interop tests must run as root (they create test users)")
+            sys.exit(2)
+        self.name = name
+        self.tag = "hs-test-%d" % os.getpid()
+        self.passed = 0
+        self.failed = 0
+        self.procs = []
+        self.akfiles = []
+        self.tmp = tempfile.mkdtemp(prefix="hs-%s." % name)
+        os.chmod(self.tmp, 0o755)
+        os.makedirs("/run/sshd", exist_ok=True)
+        atexit.register(self.cleanup)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        print("== %s (impl: %s, bindir: %s, tmp: %s)" % (name, IMPL, BINDIR, self.tmp), flush=True)
+        # One place creates the users: lib.sh's hs_ensure_users.
+        subprocess.run(["/bin/bash", "-c", '. "$0"; hs_ensure_users',
+                        os.path.join(LIBDIR, "lib.sh")], check=True)
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    # --- counting -------------------------------------------------------------------------
+    def ok(self, what):
+        self.passed += 1
+        print("ok   " + what, flush=True)
+
+    def fail(self, what, detail=""):
+        self.failed += 1
+        print("FAIL " + what + (": " + str(detail) if detail else ""), flush=True)
+
+    def check(self, what, cond, detail=""):
+        if cond:
+            self.ok(what)
+        else:
+            self.fail(what, detail)
+        return cond
+
+    def expect(self, what, want, got):
+        return self.check(what, want == got, "expected %r, got %r" % (want, got))
+
+    def finish(self):
+        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        sys.exit(1 if self.failed else 0)
+
+    # --- keys and users -------------------------------------------------------------------
+    def keygen(self, alg, name):
+        f = self.path(name)
+        subprocess.run(["ssh-keygen", "-q"] + KEYGEN_ARGS[alg] + ["-N", "", "-C", self.tag,
+                        "-f", f], check=True, stdin=subprocess.DEVNULL)
+        return f
+
+    def authorize(self, pubfile, user=USER):
+        home = subprocess.run(["getent", "passwd", user], capture_output=True,
+                              text=True).stdout.split(":")[5]
+        ak = os.path.join(home, ".ssh", "authorized_keys")
+        with open(pubfile) as f:
+            typ, blob = f.read().split()[:2]
+        with open(LOCK, "a") as lk:
+            fcntl.flock(lk, fcntl.LOCK_EX)
+            with open(ak, "a") as f:
+                f.write("%s %s %s\n" % (typ, blob, self.tag))
+        self.akfiles.append(ak)
+
+    # --- servers --------------------------------------------------------------------------
+    @staticmethod
+    def free_port():
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
+    @staticmethod
+    def wait_port(port, limit=10.0, proc=None):
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            if proc is not None and proc.poll() is not None:
+                return False
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                time.sleep(0.1)
+        return False
+
+    def server_config(self, name, port, hostkeys, extra=()):
+        cfg = self.path(name + ".cfg")
+        lines = ["Port %d" % port, "ListenAddress 127.0.0.1"]
+        lines += ["HostKey %s" % k for k in hostkeys]
+        lines += ["AuthorizedKeysFile .ssh/authorized_keys", "PermitRootLogin no",
+                  "PubkeyAuthentication yes", "PasswordAuthentication yes", "StrictModes no",
+                  "AcceptEnv HS_TEST_*", "LogLevel VERBOSE", "LoginGraceTime 30",
+                  "MaxStartups 50", "PidFile %s.pid" % cfg]
+        lines += list(extra)
+        with open(cfg, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return cfg
+
+    def start_hsshd(self, name, hostkeys, extra=()):
+        """Start hsshd -D -f CFG -E LOG; returns (port, logfile) or (None, logfile)."""
+        port = self.free_port()
+        cfg = self.server_config(name, port, hostkeys, extra)
+        log = self.path(name + ".log")
+        open(log, "a").close()
+        if not os.access(HSSHD, os.X_OK):
+            print("missing server binary " + HSSHD, flush=True)
+            return None, log
+        out = open(self.path(name + ".out"), "w")
+        p = subprocess.Popen([HSSHD, "-D", "-f", cfg, "-E", log], stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        if not self.wait_port(port, 10, p):
+            print("hsshd (%s) did not start on port %d" % (HSSHD, port), flush=True)
+            with open(self.path(name + ".out")) as f:
+                print(f.read()[-2000:], flush=True)
+            return None, log
+        return port, log
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for ak in set(self.akfiles):
+            with open(LOCK, "a") as lk:
+                fcntl.flock(lk, fcntl.LOCK_EX)
+                with open(ak) as f:
+                    keep = [ln for ln in f if not ln.rstrip("\n").endswith(" " + self.tag)]
+                with open(ak, "w") as f:
+                    f.writelines(keep)
+        if os.environ.get("HS_KEEP") == "1" or self.failed:
+            print("logs kept in " + self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
