@@ -111,6 +111,7 @@ check_vector(const char *name, const char *pass)
 	/* the cleartext header carries the same public key */
 	assert_int_equal(hs_keyfile_peek_private(text, len, &pk, NULL), HS_OK);
 	assert_true(hs_key_equal_public(k, pk));
+	hs_key_free(pk);
 	if (pass != NULL) {
 		assert_int_equal(hs_keyfile_parse_private(text, len, "wrong", &pk, NULL),
 		    HS_ERR_PASSPHRASE);
