@@ -31,6 +31,14 @@ struct hs_key {
 HS_MUST_USE hs_err hs_key_alloc(const struct hs_provider_ops *ops, enum hs_key_type type,
     const uint8_t *blob, size_t blob_len, struct hs_key **out);
 
+/* ---- table lookups (hw/key_names.c) ---- */
+/* RFC 5656 6.1 curve identifier ("nistp256") for an ECDSA key type, else NULL. */
+const char *hs_key_curve_name(enum hs_key_type t);
+/* Digest a signature algorithm signs (0 for ssh-ed25519, which hashes internally). */
+enum hs_hash_alg hs_sig_alg_hash(enum hs_sig_alg a);
+/* Curve size in bits for a key type, 0 for RSA (size from the modulus) or unknown. */
+unsigned hs_key_type_bits(enum hs_key_type t);
+
 /* ---- the software provider (hw/provider_soft.c, hw/key_soft*.c, hw/soft_kex.c) ---- */
 extern const struct hs_provider_ops hs_provider_soft;
 
@@ -61,5 +69,33 @@ HS_MUST_USE hs_err hs_soft_kex_derive(void *ctx, struct hs_kex_priv *priv, const
     size_t len, struct hs_buf *secret);
 /* X25519(scalar, u) as RFC 7748 5 defines it (scalar clamped, u's top bit masked), for the KATs. */
 HS_MUST_USE hs_err hs_soft_x25519(const uint8_t scalar[32], const uint8_t u[32], uint8_t out[32]);
+
+/* ---- wolfCrypt-level state, visible only to hw/ files that include <wolfssl/options.h> first ---- */
+#ifdef WOLFSSL_OPTIONS_H
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/ed25519.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+
+/* The private data (struct hs_key.priv) of every software key, public-only or not. */
+struct hs_soft_key {
+	enum hs_key_type type;
+	bool has_private;
+	bool init;
+	union {
+		ed25519_key ed;
+		ecc_key ec;
+		RsaKey rsa;
+	} u;
+};
+
+/* wolfCrypt curve id and field size in bytes for an ECDSA key type; false if not ECDSA. */
+bool hs_soft_curve(enum hs_key_type t, int *curve_id, size_t *size);
+/* Import raw components into a new soft key (validates points and, with a private part, checks
+ * that it matches the public one). Caller frees with hs_soft_key_free. */
+HS_MUST_USE hs_err hs_soft_key_import(const struct hs_key_raw *raw, struct hs_soft_key **out);
+void hs_soft_key_free(void *sk);
+/* Log and map a wolfCrypt error code. */
+hs_err hs_soft_wc_fail(const char *what, int ret);
+#endif
 
 #endif
