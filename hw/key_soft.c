@@ -87,8 +87,9 @@ import_ed25519(struct hs_soft_key *sk, const struct hs_key_raw *raw)
 		    ED25519_PUB_KEY_SIZE, &sk->u.ed);
 	else
 		ret = wc_ed25519_import_public(raw->pub, ED25519_PUB_KEY_SIZE, &sk->u.ed);
-	/* wc_ed25519_check_key decodes A and refuses values that are not curve points. */
-	if (ret == 0)
+	/* With a private part, wc_ed25519_check_key recomputes A from the seed and compares. A bare
+	 * public A is only decoded when a signature is verified (RFC 8032 5.1.7 step 1 fails then). */
+	if (ret == 0 && raw->priv_len > 0)
 		ret = wc_ed25519_check_key(&sk->u.ed);
 	if (ret != 0) {
 		hs_error("Ed25519 key refused (%d)", ret);
