@@ -133,7 +133,9 @@ kt_load_private(const struct hs_keytool_opts *o, const char *text, size_t len,
 	HS_GUARD(hs_keyfile_peek_private(text, len, NULL, &enc));
 	if (!enc || o->old_pass != NULL)
 		return hs_keyfile_parse_private(text, len, o->old_pass, k, comment);
-	HS_GUARD(hs_kt_read_pass("Enter passphrase: ", pass, sizeof(pass)));
+	/* as ssh-keygen: nothing to read counts as an empty (so wrong) passphrase */
+	if (hs_kt_read_pass("Enter passphrase: ", pass, sizeof(pass)) != HS_OK)
+		pass[0] = '\0';
 	r = hs_keyfile_parse_private(text, len, pass, k, comment);
 	hs_wipe(pass, sizeof(pass));
 	return r;
