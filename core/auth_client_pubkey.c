@@ -253,6 +253,9 @@ pk_load_private(struct auth_ctx *ac, struct pk_id *id)
 
 	if (id->key != NULL)
 		return HS_OK;
+	/* unencrypted keys need no prompt */
+	if ((r = hs_key_open(id->path, NULL, &id->key, NULL)) != HS_ERR_PASSPHRASE)
+		return r;
 	if (ac->cl->cfg.batch_mode == 1)
 		return HS_ERR_PASSPHRASE;
 	if (asprintf(&prompt, "Enter passphrase for key '%s': ", id->path) < 0)
