@@ -265,16 +265,14 @@ out:
 	return r;
 }
 
-/* RFC 4253 10: SERVICE_REQUEST "ssh-userauth" -> SERVICE_ACCEPT. */
+/* RFC 4253 10: SERVICE_REQUEST "ssh-userauth" -> SERVICE_ACCEPT. msg is positioned after the type
+ * byte. */
 static hs_err
-service_request(struct hs_auth_ctx *a)
+service_request(struct hs_auth_ctx *a, uint8_t type, struct hs_buf *msg)
 {
-	struct hs_buf *msg = NULL;
 	char *name = NULL;
-	uint8_t type;
 	hs_err r;
 
-	HS_GUARD(hs_transport_wait(a->cn->t, hs_conn_remaining_ms(a->cn), &type, &msg));
 	if (type != HS_MSG_SERVICE_REQUEST || hs_buf_get_cstring(msg, &name, NULL) != HS_OK) {
 		hs_transport_disconnect(a->cn->t, HS_DISC_PROTOCOL_ERROR, "expected service request");
 		HS_ENSURE_GOTO(false, HS_ERR_PROTOCOL, r, out);
@@ -287,22 +285,29 @@ service_request(struct hs_auth_ctx *a)
 	r = HS_OK;
 out:
 	free(name);
-	hs_buf_free(msg);
 	return r;
 }
 
 hs_err
 hs_auth_server_run(struct hs_auth_ctx *a)
 {
-	bool done = false;
+	bool done = false, accepted = false;
 
-	HS_GUARD(service_request(a));
 	while (!done) {
 		struct hs_buf *msg = NULL;
 		uint8_t type;
 		hs_err r;
 
 		HS_GUARD(hs_transport_wait(a->cn->t, hs_conn_remaining_ms(a->cn), &type, &msg));
+		if (!accepted || type == HS_MSG_SERVICE_REQUEST) {
+			/* Some clients (paramiko) ask for the service again before each attempt;
+			 * sshd answers every such request. */
+			r = service_request(a, type, msg);
+			hs_buf_free(msg);
+			HS_GUARD(r);
+			accepted = true;
+			continue;
+		}
 		if (type != HS_MSG_USERAUTH_REQUEST) {
 			hs_buf_free(msg);
 			hs_transport_disconnect(a->cn->t, HS_DISC_PROTOCOL_ERROR,

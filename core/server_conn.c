@@ -130,7 +130,7 @@ log_preauth_end(const struct hs_conn *cn, const struct hs_auth_ctx *a, hs_err r)
 	else if (r == HS_ERR_DISCONNECT)
 		hs_log(HS_LOG_INFO, "Disconnected from %s%s%s%s port %d [preauth]", who,
 		    a->user ? a->user : "", a->user ? " " : "", cn->peer_ip, cn->peer_port);
-	else
+	else if (r != HS_ERR_AUTH)	/* MaxAuthTries has been logged already */
 		hs_verbose("Connection from %s port %d ended before authentication: %s [preauth]",
 		    cn->peer_ip, cn->peer_port, hs_err_str(r));
 }
