@@ -53,6 +53,7 @@ struct srv_conn {
 	const struct hs_session_user *u;
 	const struct hs_session_policy *pol;
 	char peer[160];			/* "user NAME ADDR port PORT" for logs */
+	char peer_ip[64], peer_port[16];
 };
 
 struct srv_sess {

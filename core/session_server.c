@@ -64,6 +64,13 @@ req_env(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 	return HS_OK;
 }
 
+/* "pts/1" for "/dev/pts/1", as in OpenSSH's log lines. */
+static const char *
+tty_short(const char *name)
+{
+	return strncmp(name, "/dev/", 5) == 0 ? name + 5 : name;
+}
+
 /* exec and shell; a forced command replaces either. */
 static hs_err
 req_exec(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
@@ -77,9 +84,9 @@ req_exec(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 		hs_verbose("Forced command (key option) '%s'", forced);
 		cmd = forced;
 	}
-	hs_verbose("Starting session: %s%s%s for %s from %s", cmd ? "command" : "shell",
-	    s->pty ? " on " : "", s->pty ? s->tty_name : "", s->sc->u->name,
-	    s->sc->pol->ssh_connection ? s->sc->pol->ssh_connection : "?");
+	hs_info("Starting session: %s%s%s for %s from %s port %s id %u", cmd ? "command" : "shell",
+	    s->pty ? " on " : "", s->pty ? tty_short(s->tty_name) : "", s->sc->u->name,
+	    s->sc->peer_ip, s->sc->peer_port, s->ch->local_id);
 	if (hs_srv_spawn(s, cmd, forced != NULL ? q->command : NULL) != HS_OK)
 		return HS_OK;
 	s->started = true;
@@ -299,13 +306,14 @@ srv_signal(void *arg, int sig)
 static void
 srv_peer_name(struct srv_conn *sc)
 {
-	char ip[64], port[16];
 	const char *conn = sc->pol->ssh_connection;
 
-	if (conn == NULL || sscanf(conn, "%63s %15s", ip, port) != 2)
-		snprintf(sc->peer, sizeof(sc->peer), "user %s", sc->u->name);
-	else
-		snprintf(sc->peer, sizeof(sc->peer), "user %s %s port %s", sc->u->name, ip, port);
+	if (conn == NULL || sscanf(conn, "%63s %15s", sc->peer_ip, sc->peer_port) != 2) {
+		snprintf(sc->peer_ip, sizeof(sc->peer_ip), "UNKNOWN");
+		snprintf(sc->peer_port, sizeof(sc->peer_port), "0");
+	}
+	snprintf(sc->peer, sizeof(sc->peer), "user %s %s port %s", sc->u->name, sc->peer_ip,
+	    sc->peer_port);
 }
 
 hs_err

@@ -636,6 +636,51 @@ test_chanreq_truncation(void **state)
 	}
 }
 
+/* Every single-bit flip either parses or fails cleanly (ASan watches); a flip in the top byte
+ * of the first length field always fails (the length passes the end of the message). */
+static void
+test_chanreq_bitflip(void **state)
+{
+	struct hs_chanreq q;
+	struct hs_buf *full, *v;
+	uint8_t tmp[512];
+	size_t i, k, len;
+	int bit, failed;
+
+	for (i = 0; i < sizeof(req_cases) / sizeof(req_cases[0]); i++) {
+		full = req_cases[i].build();
+		len = hs_buf_len(full);
+		assert_true(len <= sizeof(tmp));
+		failed = 0;
+		for (k = 0; k < len; k++) {
+			for (bit = 0; bit < 8; bit++) {
+				memcpy(tmp, hs_buf_ptr(full), len);
+				tmp[k] ^= (uint8_t)(1u << bit);
+				assert_int_equal(hs_buf_from(tmp, len, &v), HS_OK);
+				if (hs_chanreq_parse(req_cases[i].type, v, &q) == HS_OK)
+					hs_chanreq_free(&q);
+				else
+					failed++;
+				hs_buf_free(v);
+			}
+		}
+		/* Bits of the first field's top byte (a length or a large number). */
+		memcpy(tmp, hs_buf_ptr(full), len);
+		tmp[0] ^= 0x80;
+		assert_int_equal(hs_buf_from(tmp, len, &v), HS_OK);
+		/* Only bodies with strings can be broken by a flip; plain numbers always parse. */
+		if (req_cases[i].want != HS_REQ_EXIT_STATUS &&
+		    req_cases[i].want != HS_REQ_WINDOW_CHANGE) {
+			assert_int_not_equal(hs_chanreq_parse(req_cases[i].type, v, &q), HS_OK);
+			assert_true(failed > 0);
+		} else {
+			assert_int_equal(failed, 0);
+		}
+		hs_buf_free(v);
+		hs_buf_free(full);
+	}
+}
+
 static void
 test_chanreq_oversize(void **state)
 {
@@ -753,6 +798,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pump, setup, teardown),
 		cmocka_unit_test(test_chanreq_valid),
 		cmocka_unit_test(test_chanreq_truncation),
+		cmocka_unit_test(test_chanreq_bitflip),
 		cmocka_unit_test(test_chanreq_oversize),
 		cmocka_unit_test(test_signal_names),
 		cmocka_unit_test(test_ttymodes_roundtrip),
