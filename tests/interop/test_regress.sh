@@ -1,0 +1,121 @@
+#!/bin/bash
+# OpenSSH's own regression tests (Debian package openssh-tests, /usr/lib/openssh/regress) run
+# against hsshd, with Debian's ssh as the client. First every test runs against Debian's sshd to
+# prove the runner, then against hsshd; each (server, test) pair is one pass/fail.
+#
+# How it is driven (verified on Debian 12, openssh-tests 1:9.2p1-2+deb12u10):
+#   /usr/lib/openssh/regress/run-tests DIR t-exec LTESTS=<one test> SKIP_UNIT=yes SUDO= \
+#       TEST_SSH_PORT=<free port> TEST_SSH_SSHD=<server> TEST_SSH_SSH=<ssh wrapper>
+# run-tests copies the suite into DIR/regress and runs make there; target "t-exec" skips the
+# ssh-keygen file tests and the unit tests; one make per test so that one failure does not stop
+# the rest (t-exec stops at the first failing test). /run/sshd must exist for Debian's sshd.
+# The ssh wrapper is Debian's ssh, except that `ssh -Q kex|cipher|cipher-auth|mac|key-plain`
+# lists only the algorithms hardssh implements: the tests loop over `ssh -Q` output and also
+# generate one host key per `ssh -Q key-plain` type, so without it they would ask hsshd for DSA,
+# CBC, UMAC, sntrup761. The same wrapper is used for the sshd baseline.
+#
+# WHAT hsshd MUST SUPPORT FOR THESE TESTS (grepped from test-exec.sh and the 11 test scripts):
+# sshd_config keywords (case-insensitive, "Keyword value" and "Keyword=value", tab-indented lines,
+# first occurrence wins, some repeated):
+#   StrictModes, Port, AddressFamily (inet), ListenAddress, PidFile, AuthorizedKeysFile (absolute
+#   path with %u), LogLevel (DEBUG3), AcceptEnv (repeated, accumulates), Subsystem (sftp path;
+#   parse, may ignore), UsePAM (yes; parse), HostKey (repeated: ed25519, ecdsa 256/384/521, rsa),
+#   Ciphers, MACs, KexAlgorithms (comma list), RekeyLimit ("16", "1k", "256k", "default 5";
+#   also "1G 1h" style with units k/K m/M g/G and time units s m h d w).
+# hsshd flags:
+#   -f CFG; -t (check config, exit 0 if valid, run before every test); -E<logfile> (attached
+#   form, appends); -i (inetd mode: one connection on stdin/stdout - every "ssh_proxy" test uses
+#   ProxyCommand "hsshd -i -f sshd_proxy -E log"); -o "KW VALUE" (space form); -T (print the
+#   effective config; rekey.sh runs `hsshd -T -o "rekeylimit 1G 1h" -f cfg` and reads lowercase
+#   "rekeylimit <bytes> <seconds>" lines). Without -D hsshd must fork into the background,
+#   write PidFile once listening, and remove PidFile on SIGTERM (stop_sshd waits for it to vanish).
+# Behaviour: root logs in with publickey (USER=root; OpenSSH's default prohibit-password);
+#   proto-mismatch: `echo SSH-1.5-HALLO | hsshd -i -f cfg` must exit 255; proto-version:
+#   `hsshd -i` with empty stdin must print an "SSH-2.0-" banner; exit-status: status sent after
+#   stdout/stderr closed early; stderr-after-eof: no extended data after CHANNEL_EOF; rekey:
+#   server-initiated rekey by RekeyLimit bytes and by time, client-initiated rekey mid-transfer;
+#   kextype/try-ciphers: every listed KEX/cipher/MAC selected by "Ciphers=/MACs=/KexAlgorithms=".
+#   connect.sh also runs the daemon (start_sshd) and a netcat ProxyCommand.
+# broken-pipe.sh in 9.2 reads a nonexistent config and so passes with any server.
+. "$(dirname "$0")/lib.sh"
+hs_init regress
+
+REGRESS=/usr/lib/openssh/regress
+TESTS=${HS_REGRESS_TESTS:-"connect exit-status stderr-data stderr-after-eof transfer try-ciphers
+kextype rekey broken-pipe proto-mismatch proto-version"}
+
+mkdir -p "$T/bin"
+cat >"$T/bin/ssh" <<EOF
+#!/bin/sh
+# Debian's ssh; only \`-Q LIST\` is narrowed to the algorithms hardssh implements.
+if [ \$# -eq 2 ] && [ "\$1" = -Q ]; then
+	case "\$2" in
+	kex)		keep="$(echo $HS_KEXES)" ;;
+	cipher)		keep="$(echo $HS_AEAD_CIPHERS $HS_CTR_CIPHERS)" ;;
+	cipher-auth)	keep="$(echo $HS_AEAD_CIPHERS)" ;;
+	mac)		keep="$(echo $HS_MACS)" ;;
+	key-plain|key)	keep="ssh-ed25519 ecdsa-sha2-nistp256 ecdsa-sha2-nistp384 ecdsa-sha2-nistp521 ssh-rsa" ;;
+	*)		exec $SSH "\$@" ;;
+	esac
+	for a in \$($SSH -Q "\$2"); do
+		case " \$keep " in *" \$a "*) echo "\$a" ;; esac
+	done
+	exit 0
+fi
+exec $SSH "\$@"
+EOF
+chmod 755 "$T/bin/ssh"
+
+# kill_leftovers DIR: daemons a test left behind (pidfile or command line under DIR) - ours only.
+kill_leftovers()
+{
+	local dir=$1 p
+	if [ -s "$dir/regress/pidfile" ]; then
+		kill "$(cat "$dir/regress/pidfile")" 2>/dev/null
+	fi
+	for p in /proc/[0-9]*; do
+		if tr "\\0" " " 2>/dev/null <"$p/cmdline" | grep -qF "$dir/regress/"; then
+			kill "${p#/proc/}" 2>/dev/null
+		fi
+	done
+}
+
+# run_one LABEL SERVER TEST: one regress test; prints its verdict and returns its status.
+run_one()
+{
+	local label=$1 server=$2 t=$3 dir rc start
+	dir="$T/$label-$t"
+	mkdir -p "$dir"
+	start=$(date +%s)
+	timeout -k 5 "${HS_REGRESS_TIMEOUT:-600}" "$REGRESS/run-tests" "$dir" t-exec "LTESTS=$t" \
+		SKIP_UNIT=yes SUDO= TEST_SSH_PORT="$(hs_free_port)" TEST_SSH_SSHD="$server" \
+		TEST_SSH_SSH="$T/bin/ssh" >"$dir.out" 2>&1
+	rc=$?
+	kill_leftovers "$dir"
+	if [ "$rc" = 0 ] && grep -q '^ok ' "$dir.out"; then
+		hs_pass "$label $t ($(( $(date +%s) - start )) s)"
+		hs_cell "$t" "$label" ok
+		rm -rf "$dir"
+		return 0
+	fi
+	[ "$rc" = 124 ] && echo "    (timed out)"
+	hs_fail "$label $t" "exit $rc, log $dir.out"
+	grep -E '^(FAIL|FATAL|failed|.* failed)' "$dir.out" | head -n 5 | sed 's/^/    | /'
+	hs_cell "$t" "$label" FAIL
+	return 1
+}
+
+if [ ! -x "$REGRESS/run-tests" ]; then
+	hs_fail "openssh-tests is not installed ($REGRESS/run-tests missing)"
+	hs_finish
+fi
+[ -x "$HSSHD" ] || hs_fail "server binary $HSSHD missing"
+
+for t in $TESTS; do
+	run_one sshd "$SSHD" "$t"
+done
+for t in $TESTS; do
+	run_one hsshd "$HSSHD" "$t"
+done
+hs_table "OpenSSH regress (rows: test, columns: server)" "$TESTS" "sshd hsshd"
+hs_finish
