@@ -29,6 +29,7 @@
 #define KF_MAX_ROUNDS	(1u << 16)	/* bound the work a hostile file can ask for */
 #define KF_MAX_SALT	256
 #define KF_MAX_TEXT	(1u << 20)
+#define KF_WRITE_CIPHER	"aes256-ctr"	/* ssh-keygen's choice for a key with a passphrase */
 
 /* Ciphers of the encrypted section; the KDF is tied to the cipher. */
 struct kf_cipher {
@@ -123,10 +124,8 @@ kf_armour(const struct hs_buf *bin, char **out)
 		HS_GUARD_GOTO(hs_buf_put_u8(txt, '\n'), r, out);
 	}
 	HS_GUARD_GOTO(hs_buf_putf(txt, "%s\n", KF_END), r, out);
-	n = hs_buf_len(txt);
-	*out = hs_calloc(n + 1, 1);
+	*out = strndup((const char *)hs_buf_ptr(txt), hs_buf_len(txt));
 	HS_ENSURE_GOTO(*out != NULL, HS_ERR_ALLOC, r, out);
-	memcpy(*out, hs_buf_ptr(txt), n);
 	r = HS_OK;
 out:
 	hs_buf_free(b64);
@@ -162,7 +161,7 @@ hs_err
 hs_keyfile_write_private(const struct hs_key *k, const char *passphrase, const char *comment,
     char **out)
 {
-	const struct kf_cipher *ci = &kf_ciphers[0];
+	const struct kf_cipher *ci;
 	struct hs_key_raw raw;
 	struct hs_buf *pub = NULL, *sec = NULL, *bin = NULL;
 	uint8_t salt[KF_SALT_LEN];
@@ -172,10 +171,11 @@ hs_keyfile_write_private(const struct hs_key *k, const char *passphrase, const c
 	memset(&raw, 0, sizeof(raw));
 	HS_ENSURE_GOTO(k != NULL && out != NULL, HS_ERR_INTERNAL, r, out);
 	*out = NULL;
-	if (encrypt) {
-		ci = &kf_ciphers[1];
+	ci = encrypt ? kf_cipher_find((const uint8_t *)KF_WRITE_CIPHER, strlen(KF_WRITE_CIPHER)) :
+	    kf_cipher_find((const uint8_t *)"none", 4);
+	HS_ENSURE_GOTO(ci != NULL, HS_ERR_INTERNAL, r, out);
+	if (encrypt)
 		HS_GUARD_GOTO(hs_random(salt, sizeof(salt)), r, out);
-	}
 	HS_GUARD_GOTO(hs_key_to_raw(k, &raw), r, out);
 	HS_GUARD_GOTO(hs_buf_new(HS_BUF_MAX_DEFAULT, &pub), r, out);
 	HS_GUARD_GOTO(hs_buf_new(HS_BUF_MAX_DEFAULT, &sec), r, out);

@@ -9,19 +9,6 @@
 
 #define KP_MAX_LINE	(64u * 1024)	/* an RSA-16384 line is ~2.8 KB; bound the rest */
 
-/* Copy the unread bytes of b into a new NUL-terminated string. */
-static hs_err
-kp_to_cstring(const struct hs_buf *b, char **out)
-{
-	size_t n = hs_buf_len(b);
-
-	*out = hs_calloc(n + 1, 1);
-	HS_ENSURE(*out != NULL, HS_ERR_ALLOC);
-	if (n > 0)
-		memcpy(*out, hs_buf_ptr(b), n);
-	return HS_OK;
-}
-
 hs_err
 hs_keyfile_public_line(const struct hs_key *k, const char *comment, char **out)
 {
@@ -37,7 +24,8 @@ hs_keyfile_public_line(const struct hs_key *k, const char *comment, char **out)
 	HS_GUARD_GOTO(hs_b64_encode(hs_buf_ptr(blob), hs_buf_len(blob), true, line), r, out);
 	if (comment != NULL && comment[0] != '\0')
 		HS_GUARD_GOTO(hs_buf_putf(line, " %s", comment), r, out);
-	HS_GUARD_GOTO(kp_to_cstring(line, out), r, out);
+	*out = strndup((const char *)hs_buf_ptr(line), hs_buf_len(line));
+	HS_ENSURE_GOTO(*out != NULL, HS_ERR_ALLOC, r, out);
 	r = HS_OK;
 out:
 	hs_buf_free(blob);
