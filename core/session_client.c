@@ -274,10 +274,11 @@ cli_release(struct hs_channel *ch)
 {
 	struct cli_sess *cs = ch->ctx;
 
-	tty_restore();
+	/* Output still queued was meant for the raw tty: write it before restoring the modes. */
 	stdio_restore(cs);
 	flush_blocking(ch->wfd, ch->wbuf);
 	flush_blocking(ch->efd, ch->ebuf);
+	tty_restore();
 	cs->finished = true;
 	cs->ch = NULL;
 }
