@@ -383,9 +383,11 @@ hs_server_listen_run(struct hs_server *srv)
 			reap_children(&ls);
 		}
 	}
-	if (got_term > 0)
+	if (got_term > 0) {
 		hs_info("Received signal %d; terminating.", (int)got_term);
-	else
+		if (srv->cfg->pid_file != NULL && !srv->debug)
+			(void)unlink(srv->cfg->pid_file);
+	} else
 		status = -1 - got_term;		/* -d: the connection's status */
 	close_listeners(&ls);
 	for (size_t i = 0; i < ls.n_kids; i++)
