@@ -94,7 +94,7 @@ static hs_err
 lookup(struct hs_auth_ctx *a, const struct hs_userauth_req *req, struct hs_authkey *ak)
 {
 	struct hs_authkeys_query q = {
-		.user = a->pw.pw_name, .uid = a->pw.pw_uid, .home = a->pw.pw_dir,
+		.user = a->pw.pw_name, .uid = a->pw.pw_uid, .gid = a->pw.pw_gid, .home = a->pw.pw_dir,
 		.files = (const char *const *)a->cfg->ak_files, .n_files = a->cfg->n_ak_files,
 		.strict_modes = a->cfg->strict_modes != 0, .client_ip = a->cn->peer_ip,
 		.blob = req->blob, .blob_len = req->blob_len,

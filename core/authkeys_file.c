@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -192,10 +193,21 @@ out:
 hs_err
 hs_authkeys_find(const struct hs_authkeys_query *q, struct hs_authkey *out)
 {
+	/* Read as the user, so a link to a file only root may read yields nothing. */
+	bool switch_ids = geteuid() == 0 && q->uid != 0;
+	hs_err r = HS_ERR_NOT_FOUND;
+	int old_uid = 0, old_gid = 0;
+
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < q->n_files; i++) {
-		if (search_one(q->files[i], q, out) == HS_OK)
-			return HS_OK;
+	if (switch_ids) {
+		old_gid = setfsgid(q->gid);
+		old_uid = setfsuid(q->uid);
 	}
-	return HS_ERR_NOT_FOUND;
+	for (size_t i = 0; i < q->n_files && r != HS_OK; i++)
+		r = search_one(q->files[i], q, out) == HS_OK ? HS_OK : HS_ERR_NOT_FOUND;
+	if (switch_ids) {
+		(void)setfsuid((uid_t)old_uid);
+		(void)setfsgid((gid_t)old_gid);
+	}
+	return r;
 }

@@ -71,6 +71,7 @@ HS_MUST_USE hs_err hs_authkeys_check_perms(const char *path, uid_t uid, const ch
 struct hs_authkeys_query {
 	const char *user;
 	uid_t uid;
+	gid_t gid;
 	const char *home;
 	const char *const *files;	/* unexpanded AuthorizedKeysFile entries */
 	size_t n_files;
@@ -82,8 +83,8 @@ struct hs_authkeys_query {
 
 /* Search the user's authorized_keys files for blob. HS_OK with *out filled (the matching line's
  * options and key; caller clears) if found and its from= and expiry-time= allow it;
- * HS_ERR_NOT_FOUND otherwise (reasons logged at debug/verbose). The files are read with the
- * caller's privileges. */
+ * HS_ERR_NOT_FOUND otherwise (reasons logged at debug/verbose). When running as root the files are
+ * opened with the user's file-system uid and gid (as sshd reads them as the user). */
 HS_MUST_USE hs_err hs_authkeys_find(const struct hs_authkeys_query *q, struct hs_authkey *out);
 
 #endif

@@ -272,6 +272,19 @@ test_perms_and_find(void **state)
 	q.strict_modes = false;
 	assert_int_equal(hs_authkeys_find(&q, &found), HS_OK);
 	hs_authkey_clear(&found);
+	/* As root, the files are read with the user's ids: a root-only file is not read for a user. */
+	if (getuid() == 0) {
+		assert_int_equal(chmod(file, 0600), 0);
+		assert_int_equal(chown(home, 4242, 4242), 0);
+		assert_int_equal(chown(dir, 4242, 4242), 0);
+		q.uid = 4242;
+		q.gid = 4242;
+		assert_int_equal(hs_authkeys_find(&q, &found), HS_ERR_NOT_FOUND);
+		assert_int_equal(chown(file, 4242, 4242), 0);
+		assert_int_equal(hs_authkeys_find(&q, &found), HS_OK);
+		hs_authkey_clear(&found);
+		assert_true(access(file, R_OK) == 0);	/* ids restored */
+	}
 	/* A blob that is in no file. */
 	assert_int_equal(hs_buf_new(64, &blob), HS_OK);
 	assert_int_equal(hs_buf_put_cstring(blob, "nope"), HS_OK);
