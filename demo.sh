@@ -9,6 +9,7 @@ set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")" && pwd)
 JOBS=${HS_JOBS:-2}
+BUILD=${HS_BUILD_DIR:-$SRC/build}
 install=1
 [ "${1:-}" = --no-install ] && install=0
 
@@ -23,10 +24,10 @@ if [ "$install" = 1 ]; then
 		libcmocka-dev libpam0g-dev libseccomp-dev python3 iproute2 procps
 fi
 
-echo "== building into $SRC/build"
-cmake -S "$SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$SRC/build" -j"$JOBS" --target hsshd hssh hssh-keygen
-BIN=$SRC/build/bin
+echo "== building into $BUILD"
+cmake -S "$SRC" -B "$BUILD" >/dev/null
+cmake --build "$BUILD" -j"$JOBS" --target hsshd hssh hssh-keygen
+BIN=$BUILD/bin
 
 T=$(mktemp -d /tmp/hardssh-demo.XXXXXX)
 SERVER_PID=
