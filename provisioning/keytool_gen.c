@@ -67,7 +67,7 @@ kt_default_comment(void)
 
 /* ~/.ssh/<file>, creating ~/.ssh (0700) as ssh-keygen does; asks on a terminal. */
 static char *
-kt_default_path(const struct kt_type *t)
+kt_default_path(const struct kt_type *t, bool quiet)
 {
 	const char *home = getenv("HOME");
 	char *dir = NULL, *path = NULL, line[1024];
@@ -87,7 +87,7 @@ kt_default_path(const struct kt_type *t)
 			}
 		}
 	}
-	if (path != NULL && mkdir(dir, 0700) == 0)
+	if (path != NULL && mkdir(dir, 0700) == 0 && !quiet)
 		printf("Created directory '%s'.\n", dir);
 	free(dir);
 	return path;
@@ -188,7 +188,7 @@ hs_keytool_generate(const struct hs_keytool_opts *o)
 	rc = KT_EXIT_FAIL;
 	if (!o->quiet)
 		printf("Generating public/private %s key pair.\n", t->name);
-	path = o->file != NULL ? strdup(o->file) : kt_default_path(t);
+	path = o->file != NULL ? strdup(o->file) : kt_default_path(t, o->quiet);
 	comment = o->comment != NULL ? strdup(o->comment) : kt_default_comment();
 	if (path == NULL || comment == NULL)
 		goto out;

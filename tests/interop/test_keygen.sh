@@ -80,6 +80,20 @@ for spec in ed25519: ecdsa:256 ecdsa:384 ecdsa:521 rsa:2048 rsa: rsa:4096; do
 	done
 done
 
+# The chatty form prints what ssh-keygen prints, and the same randomart as ssh-keygen -lv.
+out=$("$KG" -t ecdsa -N "" -C "art" -f "$tmp/art" </dev/null)
+same "banner" "$(echo "$out" | sed -n 1,3p)" "Generating public/private ecdsa key pair.
+Your identification has been saved in $tmp/art
+Your public key has been saved in $tmp/art.pub"
+same "fingerprint line" "$(echo "$out" | sed -n 5p)" "$("$SKG" -l -f "$tmp/art" | cut -d' ' -f2,3)"
+same "randomart" "$(echo "$out" | tail -n 11)" "$("$SKG" -lv -f "$tmp/art" | tail -n 11)"
+# Without -f: ~/.ssh/id_<type>, creating ~/.ssh with mode 700.
+mkdir "$tmp/home"
+HOME="$tmp/home" "$KG" -q -t ed25519 -N "" </dev/null
+same "default path" "$(stat -c %a "$tmp/home/.ssh") $(stat -c %a "$tmp/home/.ssh/id_ed25519")" \
+	"700 600"
+same "default comment" "$(cut -d' ' -f3 "$tmp/home/.ssh/id_ed25519.pub")" "$(id -un)@$(hostname)"
+
 # Refuse to overwrite without a terminal to ask; the file must be unchanged.
 before=$(sha256sum "$tmp/h_1")
 fails "overwrite refused" "$KG" -q -t ed25519 -N "" -f "$tmp/h_1"
