@@ -7,6 +7,7 @@ the script ends by printing "N passed, M failed" and exits non-zero when M > 0.
 import atexit
 import fcntl
 import os
+import re
 import shutil
 import signal
 import socket
@@ -79,7 +80,28 @@ class Harness:
     def expect(self, what, want, got):
         return self.check(what, want == got, "expected %r, got %r" % (want, got))
 
+    def stop_servers(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.procs = []
+
     def finish(self):
+        # A sanitizer report on a daemon's stderr (ASan/UBSan builds) fails the test.
+        self.stop_servers()
+        for name in sorted(os.listdir(self.tmp)):
+            if name.endswith(".out"):
+                with open(self.path(name), errors="replace") as f:
+                    text = f.read()
+                m = re.search(r"ERROR: (Address|Leak)Sanitizer.*|runtime error:.*", text)
+                if m:
+                    self.fail("sanitizer report in " + name, m.group(0)[:200])
         print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
         sys.exit(1 if self.failed else 0)
 
@@ -158,15 +180,7 @@ class Harness:
         return port, log
 
     def cleanup(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        self.stop_servers()
         for ak in set(self.akfiles):
             with open(LOCK, "a") as lk:
                 fcntl.flock(lk, fcntl.LOCK_EX)

@@ -96,9 +96,10 @@ hs_init()
 	hs_ensure_users
 }
 
-hs_cleanup()
+# Stop every daemon this test started (by pid), politely first.
+hs_stop_servers()
 {
-	local p f
+	local p
 	for p in "${HS_PIDS[@]+"${HS_PIDS[@]}"}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -110,6 +111,13 @@ hs_cleanup()
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	HS_PIDS=()
+}
+
+hs_cleanup()
+{
+	local f
+	hs_stop_servers
 	for f in "${HS_AKFILES[@]+"${HS_AKFILES[@]}"}"; do
 		[ -f "$f" ] || continue
 		(
@@ -307,6 +315,15 @@ hs_show_log() { [ "$HS_VERBOSE" = 1 ] && [ -f "$1" ] && tail -n 15 "$1" | sed 's
 
 hs_finish()
 {
+	local f
+	hs_stop_servers
+	# A sanitizer report on a daemon's stderr (ASan/UBSan builds) fails the test.
+	for f in "$T"/*.out; do
+		[ -f "$f" ] || continue
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			hs_fail "sanitizer report in $(basename "$f")" "$(grep -m1 -E 'Sanitizer|runtime error' "$f")"
+		fi
+	done
 	echo "$HS_PASS passed, $HS_FAILED failed"
 	[ "$HS_FAILED" -eq 0 ]
 	exit $?
