@@ -157,6 +157,8 @@ chan_write(struct hs_channel *ch, int *fdp, struct hs_buf *b)
 		return HS_OK;
 	/* The reader went away (EPIPE): drop what it will never read. */
 	hs_debug("channel %u: write fd %d: %s", ch->local_id, *fdp, strerror(errno));
+	if (fdp == &ch->wfd)
+		ch->wfd_failed = true;
 	if (*fdp != ch->rfd)
 		chan_drop_fd(ch, fdp);
 	return chan_discard(ch, b);

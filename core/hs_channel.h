@@ -76,6 +76,7 @@ struct hs_channel {
 	bool no_close;		/* fds belong to someone else (the client's stdio): never close() */
 	bool tty;		/* rfd == wfd is a pty master: EIO on read means EOF */
 	bool drain_then_eof;	/* treat EAGAIN on rfd as EOF (the pty's child exited) */
+	bool wfd_failed;	/* writing to wfd failed (EPIPE): its data is being discarded */
 	struct hs_buf *wbuf;	/* DATA waiting for wfd */
 	struct hs_buf *ebuf;	/* EXTENDED_DATA waiting for efd (efd_write) */
 	unsigned pending_replies;	/* our want_reply requests not yet answered */

@@ -324,7 +324,13 @@ static hs_err
 cli_tick(void *arg, bool *done)
 {
 	struct cli_sess *cs = arg;
+	struct hs_channel *ch = cs->ch;
 
+	/* Nobody reads our output any more and we have nothing left to send: close the channel
+	 * rather than let the remote command run on into a dead pipe. */
+	if (ch != NULL && ch->state == HS_CHAN_OPEN && ch->wfd_failed &&
+	    (ch->flags & HS_CHAN_EOF_SENT))
+		HS_GUARD(hs_chan_send_close(ch));
 	*done = cs->finished;
 	return HS_OK;
 }
