@@ -17,7 +17,7 @@
 
 /* Read a whole file (at most KT_MAX_FILE bytes) into a new NUL-terminated buffer. HS_ERR_NOT_FOUND
  * if it does not exist, HS_ERR_IO (errno set) for other failures. Caller frees with
- * hs_free_wiped(*out, *len). */
+ * hs_free_wiped(*out, *len + 1). */
 HS_MUST_USE hs_err hs_kt_read_file(const char *path, char **out, size_t *len);
 /* Create or truncate path with mode (applied even if it existed) and write n bytes. */
 HS_MUST_USE hs_err hs_kt_write_file(const char *path, mode_t mode, const void *p, size_t n);

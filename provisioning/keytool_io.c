@@ -16,7 +16,7 @@ hs_kt_read_file(const char *path, char **out, size_t *len)
 {
 	struct stat st;
 	char *buf = NULL;
-	size_t got = 0;
+	size_t got = 0, cap = 0;
 	ssize_t n;
 	int fd;
 	hs_err r;
@@ -29,9 +29,11 @@ hs_kt_read_file(const char *path, char **out, size_t *len)
 	HS_ENSURE_GOTO(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), HS_ERR_IO, r, out);
 	HS_ENSURE_GOTO(st.st_size >= 0 && (size_t)st.st_size <= KT_MAX_FILE, HS_ERR_TOO_LARGE, r,
 	    out);
-	buf = hs_calloc(KT_MAX_FILE + 1, 1);
+	cap = (size_t)st.st_size;
+	buf = hs_calloc(cap + 1, 1);
 	HS_ENSURE_GOTO(buf != NULL, HS_ERR_ALLOC, r, out);
-	while (got < KT_MAX_FILE && (n = read(fd, buf + got, KT_MAX_FILE - got)) != 0) {
+	/* a file that grows meanwhile is read up to the size it had */
+	while (got < cap && (n = read(fd, buf + got, cap - got)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		HS_ENSURE_GOTO(n > 0, HS_ERR_IO, r, out);
@@ -42,7 +44,7 @@ hs_kt_read_file(const char *path, char **out, size_t *len)
 	buf = NULL;
 	r = HS_OK;
 out:
-	hs_free_wiped(buf, KT_MAX_FILE + 1);
+	hs_free_wiped(buf, cap + 1);
 	close(fd);
 	return r;
 }

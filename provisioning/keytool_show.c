@@ -95,8 +95,8 @@ hs_keytool_fingerprint(const struct hs_keytool_opts *o)
 	}
 	if (found == 0)
 		fprintf(stderr, "%s is not a public key file.\n", o->file);
-	hs_free_wiped(text, KT_MAX_FILE + 1);
-	hs_free_wiped(pubtext, KT_MAX_FILE + 1);
+	hs_free_wiped(text, len + 1);
+	hs_free_wiped(pubtext, pubtext != NULL ? publen + 1 : 0);
 	free(pubpath);
 	return found > 0 ? KT_EXIT_OK : KT_EXIT_FAIL;
 }
@@ -170,7 +170,7 @@ hs_keytool_print_public(const struct hs_keytool_opts *o)
 		printf("%s\n", line);
 		rc = KT_EXIT_OK;
 	}
-	hs_free_wiped(text, KT_MAX_FILE + 1);
+	hs_free_wiped(text, len + 1);
 	hs_key_free(k);
 	free(comment);
 	free(line);
