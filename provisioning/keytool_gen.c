@@ -18,35 +18,47 @@ struct kt_type {
 	unsigned bits;		/* 0: any in [min_bits, max_bits] */
 	unsigned min_bits, max_bits;
 	bool is_default;	/* the row taken when -b is absent */
+	bool any_bits;		/* -b is ignored (ed25519 has one size), as ssh-keygen does */
+	const char *bits_error;	/* on the default row: what a bad -b is told */
 	const char *file;	/* default file under ~/.ssh */
 };
 
 static const struct kt_type kt_types[] = {
 	{ .name = "ed25519", .type = HS_KEY_ED25519, .bits = 256, .is_default = true,
-	    .file = "id_ed25519" },
+	    .any_bits = true, .file = "id_ed25519" },
 	{ .name = "ecdsa", .type = HS_KEY_ECDSA_P256, .bits = 256, .is_default = true,
+	    .bits_error = "Invalid ECDSA key length: valid lengths are 256, 384 or 521 bits",
 	    .file = "id_ecdsa" },
 	{ .name = "ecdsa", .type = HS_KEY_ECDSA_P384, .bits = 384, .file = "id_ecdsa" },
 	{ .name = "ecdsa", .type = HS_KEY_ECDSA_P521, .bits = 521, .file = "id_ecdsa" },
 	/* RSA below 2048 bits is refused (NIST SP 800-131A); wolfSSL stops at 4096 */
 	{ .name = "rsa", .type = HS_KEY_RSA, .min_bits = 2048, .max_bits = 4096, .is_default = true,
-	    .file = "id_rsa" },
+	    .bits_error = "Invalid RSA key length: must be 2048 to 4096 bits", .file = "id_rsa" },
 	{ 0 }
 };
 #define KT_RSA_DEFAULT_BITS	3072	/* ssh-keygen's default */
+
+/* Whether -b bits (0 when absent) selects this row. */
+static bool
+kt_type_fits(const struct kt_type *t, unsigned bits)
+{
+	if (bits == 0)
+		return t->is_default;
+	if (t->any_bits)
+		return true;
+	if (t->bits != 0)
+		return bits == t->bits;
+	return bits >= t->min_bits && bits <= t->max_bits;
+}
 
 static const struct kt_type *
 kt_type_find(const char *name, unsigned bits)
 {
 	const struct kt_type *t;
 
-	for (t = kt_types; t->name != NULL; t++) {
-		if (strcmp(t->name, name) != 0)
-			continue;
-		if (t->bits == 0 ? (bits == 0 || (bits >= t->min_bits && bits <= t->max_bits)) :
-		    (bits == 0 ? t->is_default : (bits == t->bits || t->type == HS_KEY_ED25519)))
+	for (t = kt_types; t->name != NULL; t++)
+		if (strcmp(t->name, name) == 0 && kt_type_fits(t, bits))
 			return t;
-	}
 	return NULL;
 }
 
@@ -161,15 +173,15 @@ kt_check_type(const struct hs_keytool_opts *o, const struct kt_type **out)
 {
 	const char *name = o->type != NULL ? o->type : "rsa";
 
+	const struct kt_type *dflt = kt_type_find(name, 0);
+
 	*out = kt_type_find(name, o->bits);
 	if (*out != NULL)
 		return KT_EXIT_OK;
-	if (kt_type_find(name, 0) == NULL)
+	if (dflt == NULL)
 		fprintf(stderr, "unknown key type %s\n", name);
-	else if (strcmp(name, "ecdsa") == 0)
-		fprintf(stderr, "Invalid ECDSA key length: valid lengths are 256, 384 or 521 bits\n");
 	else
-		fprintf(stderr, "Invalid RSA key length: must be 2048 to 4096 bits\n");
+		fprintf(stderr, "%s\n", dflt->bits_error);
 	return KT_EXIT_FAIL;
 }
 
