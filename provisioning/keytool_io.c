@@ -106,11 +106,11 @@ hs_kt_read_pass(const char *prompt, char *buf, size_t n)
 	if (tty) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		(void)tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
 	}
 	ok = kt_getline(stdin, buf, n);
 	if (tty) {
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		(void)tcsetattr(STDIN_FILENO, TCSANOW, &old);
 		fputc('\n', stderr);
 	}
 	if (!ok) {

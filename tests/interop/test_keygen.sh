@@ -98,6 +98,19 @@ same "default comment" "$(cut -d' ' -f3 "$tmp/home/.ssh/id_ed25519.pub")" "$(id 
 before=$(sha256sum "$tmp/h_1")
 fails "overwrite refused" "$KG" -q -t ed25519 -N "" -f "$tmp/h_1"
 same "overwrite left the file" "$(sha256sum "$tmp/h_1")" "$before"
+# On a terminal (script(1) gives us one) it asks: overwrite y/n, and the passphrase twice.
+onpty() { printf "$1" | script -qec "$2" /dev/null >/dev/null 2>&1; }
+onpty 'n\n' "'$KG' -q -t ed25519 -N '' -f '$tmp/h_1'"
+same "overwrite declined on a tty" "$? $(sha256sum "$tmp/h_1")" "1 $before"
+onpty 'y\n' "'$KG' -q -t ed25519 -N '' -f '$tmp/h_1'"
+same "overwrite accepted on a tty" "$?" "0"
+[ "$(sha256sum "$tmp/h_1")" != "$before" ] && ok || bad "overwrite accepted: file unchanged"
+onpty 'tty pw\ntty pw\n' "'$KG' -q -t ecdsa -f '$tmp/tty'"
+same "passphrase asked twice" "$("$SKG" -y -P "tty pw" -f "$tmp/tty")" "$(cat "$tmp/tty.pub")"
+onpty 'tty pw\nother\n' "'$KG' -q -t ecdsa -f '$tmp/tty2'"
+same "differing passphrases refused" "$? $(ls "$tmp/tty2" 2>/dev/null)" "1 "
+onpty 'tty pw\n' "'$KG' -y -f '$tmp/tty' > '$tmp/tty.y'"
+same "-y asks for the passphrase" "$(tr -d '\r' < "$tmp/tty.y")" "$(cat "$tmp/tty.pub")"
 # Bad sizes are refused, like ssh-keygen.
 fails "ecdsa -b 300" "$KG" -q -t ecdsa -b 300 -N "" -f "$tmp/bad1"
 fails "rsa -b 1024" "$KG" -q -t rsa -b 1024 -N "" -f "$tmp/bad2"
