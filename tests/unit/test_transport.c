@@ -694,6 +694,119 @@ test_unknown_message(void **state)
 	close(fd);
 }
 
+/* RFC 4253 7: a wrongly guessed first KEX packet is ignored. The raw client says
+ * first_kex_packet_follows with ecdh-sha2-nistp256 first (the server prefers curve25519), sends a
+ * garbage guess, then the real ECDH init: the server must skip the garbage and answer. */
+static void
+test_wrong_guess_ignored(void **state)
+{
+	int fd, sv[2];
+	struct hs_transport *t = raw_setup(true, &fd), *ct;
+	struct hs_transport_cfg c = { .server = false, .kex_algs = "ecdh-sha2-nistp256" };
+	struct hs_buf *b, *pub;
+	struct hs_kex_priv *priv;
+	uint8_t *p;
+	static const char banner[] = "SSH-2.0-raw\r\n";
+	static const uint8_t garbage[] = { HS_MSG_KEX_ECDH_INIT, 0xde, 0xad };
+	char out[65536];
+	size_t n;
+	uint8_t type;
+	uint32_t reason;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(hs_transport_new(sv[0], sv[0], &c, &ct), HS_OK);
+	assert_int_equal(hs_buf_new(65536, &b), HS_OK);
+	assert_int_equal(hs_kexinit_build(ct, false, b), HS_OK);
+	p = hs_buf_mutable_ptr(b);
+	p[hs_buf_len(b) - 5] = 1;	/* first_kex_packet_follows */
+	raw_write(fd, banner, sizeof(banner) - 1);
+	raw_packet(fd, hs_buf_ptr(b), hs_buf_len(b));
+	raw_packet(fd, garbage, sizeof(garbage));
+	assert_int_equal(hs_buf_new(1024, &pub), HS_OK);
+	assert_int_equal(hs_kex_keypair(HS_KEXM_ECDH_P256, &priv, pub), HS_OK);
+	hs_buf_reset(b);
+	assert_int_equal(hs_buf_put_u8(b, HS_MSG_KEX_ECDH_INIT), HS_OK);
+	assert_int_equal(hs_buf_put_stringb(b, pub), HS_OK);
+	raw_packet(fd, hs_buf_ptr(b), hs_buf_len(b));
+	/* The server answers and then waits for our NEWKEYS. */
+	assert_int_equal(hs_transport_handshake(t, 1500), HS_ERR_TIMEOUT);
+	raw_free(t);
+	n = raw_read_all(fd, out, sizeof(out));
+	/* KEXINIT, REPLY, NEWKEYS, then the timeout's DISCONNECT (encrypted, so not parsed). */
+	raw_last_packet(out, n, &type, &reason);
+	assert_int_equal(type, HS_MSG_NEWKEYS);
+	hs_kex_priv_free(priv);
+	hs_buf_free(pub);
+	hs_buf_free(b);
+	hs_transport_free(ct);
+	close(sv[0]);
+	close(sv[1]);
+	close(fd);
+}
+
+static void
+test_rekey_seconds(void **state)
+{
+	struct opts o = { .cipher = "aes256-gcm@openssh.com" };
+	int fd;
+	pid_t pid = spawn_server(&o, &fd);
+	struct hs_transport_cfg c = { .server = false, .rekey_seconds = 1 };
+	struct hs_transport *t;
+	uint64_t kc;
+
+	assert_int_equal(hs_transport_new(fd, fd, &c, &t), HS_OK);
+	assert_int_equal(hs_transport_handshake(t, TMO), HS_OK);
+	assert_true(hs_transport_timeout_ms(t) >= 0 && hs_transport_timeout_ms(t) <= 1000);
+	roundtrip(t, MSG_DATA, 100);
+	usleep(1100 * 1000);
+	roundtrip(t, MSG_DATA, 100);
+	roundtrip(t, MSG_DATA, 100);
+	hs_transport_stats(t, NULL, NULL, &kc);
+	assert_int_equal(kc, 2);
+	assert_int_equal(quit(t), 2);
+	hs_transport_free(t);
+	close(fd);
+	assert_int_equal(reap(pid), 0);
+}
+
+static int sign_calls;
+
+static hs_err
+sign_with(void *arg, size_t idx, enum hs_sig_alg alg, const uint8_t *h, size_t hlen,
+    struct hs_buf *sig)
+{
+	sign_calls++;
+	return hs_key_sign(((struct hs_key **)arg)[idx], alg, h, hlen, sig);
+}
+
+/* The server signs through cfg->sign_cb (the privsep monitor's hook); the client verifies. */
+static void
+test_sign_cb(void **state)
+{
+	int sv[2];
+	pid_t pid;
+	struct hs_transport_cfg sc = { .server = true, .hostkeys = &ed_key, .n_hostkeys = 1,
+	    .sign_cb = sign_with, .cb_arg = &ed_key };
+	struct hs_transport *s, *t;
+	struct opts o = { 0 };
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if ((pid = fork()) == 0) {
+		close(sv[1]);
+		t = client_new(sv[0], &o);
+		_exit(hs_transport_handshake(t, TMO) == HS_OK &&
+		    hs_key_equal_public(hs_transport_hostkey(t), ed_key) ? 0 : 1);
+	}
+	close(sv[0]);
+	assert_int_equal(hs_transport_new(sv[1], sv[1], &sc, &s), HS_OK);
+	assert_int_equal(hs_transport_handshake(s, TMO), HS_OK);
+	assert_int_equal(sign_calls, 1);
+	assert_ptr_equal(hs_transport_hostkey(s), ed_key);
+	assert_int_equal(reap(pid), 0);
+	hs_transport_free(s);
+	close(sv[1]);
+}
+
 static int
 setup(void **state)
 {
@@ -717,6 +830,9 @@ main(void)
 		cmocka_unit_test(test_huge_length),
 		cmocka_unit_test(test_strict_ignore_first),
 		cmocka_unit_test(test_unknown_message),
+		cmocka_unit_test(test_wrong_guess_ignored),
+		cmocka_unit_test(test_sign_cb),
+		cmocka_unit_test(test_rekey_seconds),
 		cmocka_unit_test(test_strict_seq_and_ext_info),
 		cmocka_unit_test(test_disconnect),
 		cmocka_unit_test(test_negotiation_failure),
