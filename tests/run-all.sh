@@ -8,13 +8,16 @@
 # Every stage runs even if an earlier one failed (except what cannot: no tests without a build);
 # the script exits non-zero if any stage failed. Must run as root (interop tests add users).
 # Sanitizer reports from every process, daemons included, go to $HS_SANLOG_DIR; any report fails
-# the run. Knobs: HS_JOBS (default 2), HS_FUZZ_SECONDS, HS_CTEST_ARGS (e.g. "-L unit").
+# the run. Knobs: HS_JOBS (default 2), HS_FUZZ_SECONDS, HS_CTEST_ARGS (e.g. "-L unit"),
+# HS_BUILD_ASAN / HS_BUILD_FUZZ (build directories, default build-asan / build-fuzz).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC"
 JOBS=${HS_JOBS:-2}
-HS_SANLOG_DIR=${HS_SANLOG_DIR:-$SRC/build-asan/sanitizer-logs}
+BUILD_ASAN=${HS_BUILD_ASAN:-$SRC/build-asan}
+BUILD_FUZZ=${HS_BUILD_FUZZ:-$SRC/build-fuzz}
+HS_SANLOG_DIR=${HS_SANLOG_DIR:-$BUILD_ASAN/sanitizer-logs}
 declare -a results=()
 failed=0
 
@@ -39,8 +42,8 @@ stage()	# stage NAME COMMAND...: run, record ok/FAIL with the time taken
 
 build_asan()
 {
-	cmake -S "$SRC" -B "$SRC/build-asan" -DHS_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-		cmake --build "$SRC/build-asan" -j"$JOBS"
+	cmake -S "$SRC" -B "$BUILD_ASAN" -DHS_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+		cmake --build "$BUILD_ASAN" -j"$JOBS"
 }
 
 run_ctest()
@@ -51,7 +54,7 @@ run_ctest()
 	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$HS_SANLOG_DIR/asan" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$HS_SANLOG_DIR/ubsan" \
 	LSAN_OPTIONS="log_path=$HS_SANLOG_DIR/lsan" \
-		ctest --test-dir "$SRC/build-asan" --output-on-failure --timeout 900 \
+		ctest --test-dir "$BUILD_ASAN" --output-on-failure --timeout 900 \
 		${HS_CTEST_ARGS:-}
 }
 
@@ -74,9 +77,9 @@ build_fuzz()
 	for f in "$SRC"/tests/fuzz/fuzz_*.c; do
 		[ -e "$f" ] && targets+=(--target "$(basename "$f" .c)")
 	done
-	cmake -S "$SRC" -B "$SRC/build-fuzz" -DHS_FUZZ=ON -DCMAKE_C_COMPILER=clang &&
+	cmake -S "$SRC" -B "$BUILD_FUZZ" -DHS_FUZZ=ON -DCMAKE_C_COMPILER=clang &&
 		if [ ${#targets[@]} -gt 0 ]; then
-			cmake --build "$SRC/build-fuzz" -j"$JOBS" "${targets[@]}"
+			cmake --build "$BUILD_FUZZ" -j"$JOBS" "${targets[@]}"
 		fi
 }
 
@@ -86,7 +89,7 @@ if stage "build (ASan+UBSan, -Werror)" build_asan; then
 	stage "sanitizer reports" check_sanitizer_logs || true
 fi
 if stage "build fuzzers (clang)" build_fuzz; then
-	stage "fuzz (${HS_FUZZ_SECONDS:-25} s each)" "$SRC/tests/fuzz/run.sh" "$SRC/build-fuzz" || true
+	stage "fuzz (${HS_FUZZ_SECONDS:-25} s each)" "$SRC/tests/fuzz/run.sh" "$BUILD_FUZZ" || true
 fi
 
 echo
