@@ -116,7 +116,7 @@ syslog_prio(enum hs_log_level level)
 	}
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_v(enum hs_log_level level, const char *fmt, va_list ap)
 {
 	char msg[1024];

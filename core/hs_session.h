@@ -50,7 +50,7 @@ struct hs_client_session_opts {
 
 /* Client: open one session channel, run the command or shell with local stdin/stdout/stderr, put the
  * local tty in raw mode when a pty was requested (restored on every exit path). *exit_status is the
- * remote exit status, 128+signal for exit-signal (as OpenSSH's ssh does: 255 for a lost connection). */
+ * remote exit status; 255 for exit-signal or a lost connection, as OpenSSH's ssh does. */
 HS_MUST_USE hs_err hs_client_session_run(struct hs_transport *t, const struct hs_client_session_opts *o,
     int *exit_status);
 
