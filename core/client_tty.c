@@ -49,16 +49,17 @@ hs_client_read_tty(const char *prompt, bool echo, char **out)
 		hs_debug("debug1: read_passphrase: can't open /dev/tty: %s", strerror(errno));
 		return HS_ERR_NOT_FOUND;
 	}
-	if (write(fd, prompt, strlen(prompt)) < 0)
-		hs_debug("debug1: prompt write failed");
+	/* echo off before the prompt is shown, so nothing typed after it is flushed or echoed */
 	if (!echo && tcgetattr(fd, &saved) == 0) {
 		quiet = saved;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
 	}
+	if (write(fd, prompt, strlen(prompt)) < 0)
+		hs_debug("debug1: prompt write failed");
 	r = tty_read_line(fd, buf, sizeof(buf));
 	if (restore) {
-		(void)tcsetattr(fd, TCSAFLUSH, &saved);
+		(void)tcsetattr(fd, TCSANOW, &saved);
 		if (write(fd, "\n", 1) < 0)
 			hs_debug("debug1: newline write failed");
 	}
