@@ -244,7 +244,7 @@ have(const char *path)
  * requests answered with FAILURE. (OpenSSH refuses a rekey before authentication on both sides, so
  * rekeying is tested between our own peers in test_transport.c.) */
 static void
-client_vs_sshd(const char *kex, const char *cipher, const char *mac)
+client_vs_server(bool dropbear, const char *kex, const char *cipher, const char *mac)
 {
 	int sv[2], st;
 	pid_t pid;
@@ -259,21 +259,24 @@ client_vs_sshd(const char *kex, const char *cipher, const char *mac)
 	snprintf(o_kex, sizeof(o_kex), "KexAlgorithms=%s", kex);
 	snprintf(o_cip, sizeof(o_cip), "Ciphers=%s", cipher);
 	snprintf(o_mac, sizeof(o_mac), "MACs=%s", mac ? mac : "hmac-sha2-256");
-	snprintf(hk, sizeof(hk), "%s/hk", tmpdir);
+	snprintf(hk, sizeof(hk), "%s/%s", tmpdir, dropbear ? "dbhk" : "hk");
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	if ((pid = fork()) == 0) {
 		dup2(sv[1], 0);
 		dup2(sv[1], 1);
 		close(sv[0]);
-		execl("/usr/sbin/sshd", "sshd", "-i", "-f", "/dev/null", "-h", hk, "-o", o_kex, "-o",
-		    o_cip, "-o", o_mac, "-o", "LogLevel=QUIET", (char *)NULL);
+		if (dropbear)
+			execl("/usr/sbin/dropbear", "dropbear", "-i", "-r", hk, (char *)NULL);
+		else
+			execl("/usr/sbin/sshd", "sshd", "-i", "-f", "/dev/null", "-h", hk, "-o", o_kex,
+			    "-o", o_cip, "-o", o_mac, "-o", "LogLevel=QUIET", (char *)NULL);
 		_exit(127);
 	}
 	close(sv[1]);
 	assert_int_equal(hs_transport_new(sv[0], sv[0], &c, &t), HS_OK);
 	assert_int_equal(hs_transport_handshake(t, TMO), HS_OK);
-	assert_non_null(strstr(hs_transport_peer_version(t), "OpenSSH"));
-	assert_true(t->strict);	/* Debian's 9.2 has kex-strict-s */
+	assert_non_null(strstr(hs_transport_peer_version(t), dropbear ? "dropbear" : "OpenSSH"));
+	assert_true(t->strict);	/* Debian's OpenSSH 9.2 and Dropbear 2022.83 have kex-strict-s */
 	assert_int_equal(hs_buf_new(1024, &b), HS_OK);
 	assert_int_equal(hs_buf_put_u8(b, HS_MSG_SERVICE_REQUEST), HS_OK);
 	assert_int_equal(hs_buf_put_cstring(b, "ssh-userauth"), HS_OK);
@@ -281,8 +284,10 @@ client_vs_sshd(const char *kex, const char *cipher, const char *mac)
 	assert_int_equal(hs_transport_wait(t, TMO, &type, &m), HS_OK);
 	assert_int_equal(type, HS_MSG_SERVICE_ACCEPT);
 	hs_buf_free(m);
-	assert_non_null(hs_transport_server_sig_algs(t));
-	assert_non_null(strstr(hs_transport_server_sig_algs(t), "ssh-ed25519"));
+	if (!dropbear) {
+		assert_non_null(hs_transport_server_sig_algs(t));
+		assert_non_null(strstr(hs_transport_server_sig_algs(t), "ssh-ed25519"));
+	}
 	for (int round = 0; round < 2; round++) {
 		hs_buf_reset(b);
 		assert_int_equal(hs_buf_put_u8(b, HS_MSG_USERAUTH_REQUEST), HS_OK);
@@ -315,13 +320,13 @@ test_openssh_server(void **state)
 	/* Every KEX method with the default cipher, every cipher and MAC with the default KEX. */
 	for (const char *p = kex; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
 		snprintf(a, sizeof(a), "%.*s", (int)strcspn(p, ","), p);
-		client_vs_sshd(a, "aes128-ctr", "hmac-sha2-256-etm@openssh.com");
+		client_vs_server(false, a, "aes128-ctr", "hmac-sha2-256-etm@openssh.com");
 	}
 	for (const char *p = ciphers; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
 		snprintf(a, sizeof(a), "%.*s", (int)strcspn(p, ","), p);
 		for (const char *q = macs; *q; q += strcspn(q, ",") + (q[strcspn(q, ",")] == ',')) {
 			snprintf(b, sizeof(b), "%.*s", (int)strcspn(q, ","), q);
-			client_vs_sshd("curve25519-sha256", a, b);
+			client_vs_server(false, "curve25519-sha256", a, b);
 			if (hs_algs_cipher_find(a, strlen(a))->aead)
 				break;
 		}
@@ -363,16 +368,14 @@ server_child(int lfd, const char *kex, const char *cipher, const char *mac)
 	_exit(r == HS_ERR_DISCONNECT || r == HS_ERR_EOF ? 0 : 8);
 }
 
-static void
-ssh_vs_server(const char *kex, const char *cipher, const char *mac)
+/* A server child on a loopback port for a client command; returns the listening port. */
+static pid_t
+spawn_tcp_server(const char *kex, const char *cipher, const char *mac, unsigned *port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	socklen_t sl = sizeof(sa);
-	int lfd = socket(AF_INET, SOCK_STREAM, 0), st;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 	pid_t pid;
-	char cmd[1024], out[65536];
-	FILE *f;
-	size_t n;
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -381,14 +384,35 @@ ssh_vs_server(const char *kex, const char *cipher, const char *mac)
 	if ((pid = fork()) == 0)
 		server_child(lfd, kex, cipher, mac);
 	close(lfd);
+	*port = ntohs(sa.sin_port);
+	return pid;
+}
+
+static int
+run_client(const char *cmd, char *out, size_t n)
+{
+	FILE *f = popen(cmd, "r");
+	size_t got;
+
+	assert_non_null(f);
+	got = fread(out, 1, n - 1, f);
+	out[got] = '\0';
+	return pclose(f);
+}
+
+static void
+ssh_vs_server(const char *kex, const char *cipher, const char *mac)
+{
+	unsigned port;
+	pid_t pid = spawn_tcp_server(kex, cipher, mac, &port);
+	char cmd[1024], out[65536];
+	int st;
+
 	snprintf(cmd, sizeof(cmd), "/usr/bin/ssh -v -F /dev/null -p %u -o BatchMode=yes "
 	    "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o PubkeyAuthentication=no "
 	    "-o KexAlgorithms=%s -o Ciphers=%s -o MACs=%s nobody@127.0.0.1 true 2>&1",
-	    ntohs(sa.sin_port), kex, cipher, mac ? mac : "hmac-sha2-256");
-	assert_non_null(f = popen(cmd, "r"));
-	n = fread(out, 1, sizeof(out) - 1, f);
-	out[n] = '\0';
-	pclose(f);
+	    port, kex, cipher, mac ? mac : "hmac-sha2-256");
+	run_client(cmd, out, sizeof(out));
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fprintf(stderr, "server exit %d; ssh said:\n%s\n", WEXITSTATUS(st), out);
@@ -424,6 +448,97 @@ test_openssh_client(void **state)
 	}
 }
 
+/* Our client against `dropbear -i`: every KEX method Dropbear 2022.83 has, and its ciphers. */
+static void
+test_dropbear_server(void **state)
+{
+	static const char *const kex[] = { "curve25519-sha256", "curve25519-sha256@libssh.org",
+	    "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
+	    "diffie-hellman-group14-sha256" };
+
+	if (!have("/usr/sbin/dropbear"))
+		skip();
+	for (size_t i = 0; i < sizeof(kex) / sizeof(kex[0]); i++)
+		client_vs_server(true, kex[i], "aes128-ctr", "hmac-sha2-256");
+	client_vs_server(true, "curve25519-sha256", "aes256-ctr", "hmac-sha2-256");
+	client_vs_server(true, "curve25519-sha256", "chacha20-poly1305@openssh.com", NULL);
+}
+
+/* dbclient against our server: Dropbear guesses its first KEX packet (first_kex_packet_follows,
+ * "kexguess2"), which is right here, so it must be used, not skipped. */
+static void
+test_dropbear_client(void **state)
+{
+	static const char *const ciphers[] = { "aes128-ctr", "aes256-ctr",
+	    "chacha20-poly1305@openssh.com" };
+	char cmd[512], out[8192];
+	unsigned port;
+	pid_t pid;
+	int st;
+
+	if (!have("/usr/bin/dbclient"))
+		skip();
+	for (size_t i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+		pid = spawn_tcp_server(NULL, NULL, NULL, &port);
+		snprintf(cmd, sizeof(cmd), "HOME=%s /usr/bin/dbclient -y -y -T -c %s -m hmac-sha2-256 "
+		    "-p %u nobody@127.0.0.1 true </dev/null 2>&1", tmpdir, ciphers[i], port);
+		run_client(cmd, out, sizeof(out));
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fprintf(stderr, "server exit %d; dbclient said:\n%s\n", WEXITSTATUS(st), out);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+}
+
+/* paramiko 2.12 (no strict KEX: the non-strict path with a real peer) against our server. */
+static void
+test_paramiko_client(void **state)
+{
+	static const char *const kex[] = { "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256",
+	    "ecdh-sha2-nistp384", "ecdh-sha2-nistp521", "diffie-hellman-group16-sha512",
+	    "diffie-hellman-group14-sha256" };
+	static const char script[] =
+	    "import socket,sys,paramiko\n"
+	    "s=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\n"
+	    "t=paramiko.Transport(s)\n"
+	    "o=t.get_security_options()\n"
+	    "o.kex=[sys.argv[2]]\n"
+	    "o.ciphers=[sys.argv[3]]\n"
+	    "o.digests=[sys.argv[4]]\n"
+	    "t.start_client(timeout=20)\n"
+	    "try:\n"
+	    "    t.auth_none('nobody')\n"
+	    "except paramiko.BadAuthenticationType as e:\n"
+	    "    print('ALLOWED', e.allowed_types, t.remote_version, t.host_key.get_name())\n"
+	    "t.close()\n";
+	char cmd[2048], out[8192], path[128];
+	unsigned port;
+	pid_t pid;
+	int st;
+	FILE *f;
+
+	if (system("/usr/bin/python3 -c 'import paramiko' 2>/dev/null") != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/pm.py", tmpdir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(script, f);
+	fclose(f);
+	for (size_t i = 0; i < sizeof(kex) / sizeof(kex[0]) + 2; i++) {
+		const char *k = i < 6 ? kex[i] : "ecdh-sha2-nistp256";
+		const char *c = i == 6 ? "aes192-ctr" : "aes256-ctr";
+		const char *m = i == 7 ? "hmac-sha2-256" : "hmac-sha2-512";
+
+		pid = spawn_tcp_server(NULL, NULL, NULL, &port);
+		snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s %u %s %s %s 2>&1", path, port, k, c, m);
+		assert_int_equal(run_client(cmd, out, sizeof(out)), 0);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (strstr(out, "ALLOWED ['publickey'] SSH-2.0-hardssh_0.1 ssh-ed25519") == NULL)
+			fprintf(stderr, "paramiko said:\n%s\n", out);
+		assert_non_null(strstr(out, "ALLOWED ['publickey'] SSH-2.0-hardssh_0.1 ssh-ed25519"));
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+}
+
 static int
 setup(void **state)
 {
@@ -436,6 +551,9 @@ setup(void **state)
 		return -1;
 	snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t ed25519 -N '' -f %s/hk >/dev/null", tmpdir);
 	if (system(cmd) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "dropbearkey -t ed25519 -f %s/dbhk >/dev/null 2>&1", tmpdir);
+	if (have("/usr/bin/dropbearkey") && system(cmd) != 0)
 		return -1;
 	return hs_key_generate(HS_KEY_ED25519, 0, &ed_key) == HS_OK ? 0 : -1;
 }
@@ -464,6 +582,9 @@ main(void)
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_openssh_server),
 		cmocka_unit_test(test_openssh_client),
+		cmocka_unit_test(test_dropbear_server),
+		cmocka_unit_test(test_dropbear_client),
+		cmocka_unit_test(test_paramiko_client),
 	};
 
 	alarm(900);
