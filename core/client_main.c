@@ -342,17 +342,20 @@ hs_client_main(int argc, char **argv)
 	if (o.host == NULL)
 		usage();
 	setup_logging(&o, &cl.cfg);
+	status = EXIT_ERR;
 	if (read_configs(&cl.cfg, &o) != HS_OK || hs_client_config_finalize(&cl.cfg, o.host) != HS_OK)
-		return EXIT_ERR;
+		goto out;
 	setup_logging(&o, &cl.cfg);
 	if (o.dump) {
 		printf("host %s\n", o.host);
 		hs_client_config_dump(&cl.cfg, stdout);
-		return 0;
+		status = 0;
+		goto out;
 	}
 	cl.orig_host = o.host;
 	cl.quiet = o.quiet || cl.cfg.log_level == HS_LOG_QUIET;
 	status = connect_and_run(&cl, &o);
+out:
 	free(cl.host_key_name);
 	free(cl.ip_key_name);
 	hs_client_config_clear(&cl.cfg);
