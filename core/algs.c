@@ -18,18 +18,22 @@ static const struct hs_cipher_alg cipher_algs[] = {
 	{ .name = "aes128-ctr", .id = HS_CIPHER_AES128_CTR, .fips = true },
 	{ .name = "aes192-ctr", .id = HS_CIPHER_AES192_CTR, .fips = true },
 	{ .name = "aes256-ctr", .id = HS_CIPHER_AES256_CTR, .fips = true },
-	{ .name = "aes128-gcm@openssh.com", .id = HS_CIPHER_AES128_GCM, .aead = true, .fips = true },
-	{ .name = "aes256-gcm@openssh.com", .id = HS_CIPHER_AES256_GCM, .aead = true, .fips = true },
+	{ .name = "aes128-gcm@openssh.com", .id = HS_CIPHER_AES128_GCM, .aead = true,
+	  .fips = true },
+	{ .name = "aes256-gcm@openssh.com", .id = HS_CIPHER_AES256_GCM, .aead = true,
+	  .fips = true },
 	{ 0 }
 };
 
 static const struct hs_mac_alg mac_algs[] = {
-	{ .name = "hmac-sha2-256-etm@openssh.com", .hash = HS_HASH_SHA256, .key_len = 32, .etm = true,
+	{ .name = "hmac-sha2-256-etm@openssh.com", .hash = HS_HASH_SHA256, .key_len = 32,
+	  .etm = true, .fips = true },
+	{ .name = "hmac-sha2-512-etm@openssh.com", .hash = HS_HASH_SHA512, .key_len = 64,
+	  .etm = true, .fips = true },
+	{ .name = "hmac-sha2-256", .hash = HS_HASH_SHA256, .key_len = 32, .etm = false,
 	  .fips = true },
-	{ .name = "hmac-sha2-512-etm@openssh.com", .hash = HS_HASH_SHA512, .key_len = 64, .etm = true,
+	{ .name = "hmac-sha2-512", .hash = HS_HASH_SHA512, .key_len = 64, .etm = false,
 	  .fips = true },
-	{ .name = "hmac-sha2-256", .hash = HS_HASH_SHA256, .key_len = 32, .etm = false, .fips = true },
-	{ .name = "hmac-sha2-512", .hash = HS_HASH_SHA512, .key_len = 64, .etm = false, .fips = true },
 	{ 0 }
 };
 
@@ -45,21 +49,45 @@ static const struct hs_hostkey_alg hostkey_algs[] = {
 
 #define ALGS_MAX_LIST	1024	/* longer than any list of our names */
 
-/* Name of row i of the family's table, or NULL past the end. */
+static const char *
+kex_name(size_t i)
+{
+	return hs_kex_algs()[i].name;
+}
+
+static const char *
+cipher_name(size_t i)
+{
+	return cipher_algs[i].name;
+}
+
+static const char *
+mac_name(size_t i)
+{
+	return mac_algs[i].name;
+}
+
+static const char *
+hostkey_name(size_t i)
+{
+	return hostkey_algs[i].sig == HS_SIG_UNKNOWN ? NULL : hs_sig_alg_name(hostkey_algs[i].sig);
+}
+
+/* Row names of each family's table, indexed by enum hs_alg_family. */
+static const char *(*const fam_names[])(size_t i) = {
+	[HS_ALGS_KEX] = kex_name,
+	[HS_ALGS_CIPHER] = cipher_name,
+	[HS_ALGS_MAC] = mac_name,
+	[HS_ALGS_HOSTKEY] = hostkey_name,
+};
+
+/* Name of row i of the family's table, or NULL past the end (or for an unknown family). */
 static const char *
 fam_name(enum hs_alg_family fam, size_t i)
 {
-	switch (fam) {
-	case HS_ALGS_KEX:
-		return hs_kex_algs()[i].name;
-	case HS_ALGS_CIPHER:
-		return cipher_algs[i].name;
-	case HS_ALGS_MAC:
-		return mac_algs[i].name;
-	case HS_ALGS_HOSTKEY:
-		return hostkey_algs[i].sig == HS_SIG_UNKNOWN ? NULL : hs_sig_alg_name(hostkey_algs[i].sig);
-	}
-	return NULL;
+	if (fam < HS_ALGS_KEX || fam > HS_ALGS_HOSTKEY)
+		return NULL;
+	return fam_names[fam](i);
 }
 
 static bool
@@ -76,9 +104,12 @@ fam_has(enum hs_alg_family fam, const char *name, size_t len)
 const struct hs_cipher_alg *
 hs_algs_cipher_find(const char *name, size_t len)
 {
-	for (size_t i = 0; cipher_algs[i].name != NULL; i++)
-		if (strlen(cipher_algs[i].name) == len && memcmp(cipher_algs[i].name, name, len) == 0)
+	for (size_t i = 0; cipher_algs[i].name != NULL; i++) {
+		const char *n = cipher_algs[i].name;
+
+		if (strlen(n) == len && memcmp(n, name, len) == 0)
 			return &cipher_algs[i];
+	}
 	return NULL;
 }
 

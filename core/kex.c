@@ -1,6 +1,6 @@
 /* kex.c: the KEX method table and the key exchange state machine (RFC 4253 7-9): KEXINIT in both
- * directions, the method's INIT/REPLY pair (the same messages 30/31 for ECDH, X25519 and DH), NEWKEYS,
- * strict KEX (OpenSSH PROTOCOL 1.10) and rekeying. */
+ * directions, the method's INIT/REPLY pair (the same messages 30/31 for ECDH, X25519 and DH),
+ * NEWKEYS, strict KEX (OpenSSH PROTOCOL 1.10) and rekeying. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -240,8 +240,8 @@ recv_method(struct hs_transport *t, uint8_t type, struct hs_buf *msg)
 			    "strict KEX violation: unexpected KEX message");
 		if (t->kex_state == HS_KEXS_IDLE && type != HS_MSG_KEX_ECDH_INIT &&
 		    type != HS_MSG_KEX_ECDH_REPLY)
-			return hs_transport_send_simple(t, HS_MSG_UNIMPLEMENTED, t->last_seq_in, true,
-			    NULL);
+			return hs_transport_send_simple(t, HS_MSG_UNIMPLEMENTED, t->last_seq_in,
+			    true, NULL);
 		return kex_fail(t, HS_ERR_PROTOCOL, HS_DISC_PROTOCOL_ERROR,
 		    "Unexpected key exchange message");
 	}

@@ -49,11 +49,12 @@ ext_parse(struct hs_transport *t, struct hs_buf *msg)
 		if (!t->cfg.server && strcmp(name, EXT_SERVER_SIG_ALGS) == 0) {
 			HS_ENSURE_GOTO(memchr(v, '\0', vlen) == NULL, HS_ERR_FORMAT, r, out);
 			free(t->server_sig_algs);
-			HS_ENSURE_GOTO((t->server_sig_algs = malloc(vlen + 1)) != NULL, HS_ERR_ALLOC,
-			    r, out);
+			t->server_sig_algs = malloc(vlen + 1);
+			HS_ENSURE_GOTO(t->server_sig_algs != NULL, HS_ERR_ALLOC, r, out);
 			memcpy(t->server_sig_algs, v, vlen);
 			t->server_sig_algs[vlen] = '\0';
-			hs_debug("kex_input_ext_info: server-sig-algs=<%.400s>", t->server_sig_algs);
+			hs_debug("kex_input_ext_info: server-sig-algs=<%.400s>",
+			    t->server_sig_algs);
 		}
 		free(name);
 		name = NULL;

@@ -42,8 +42,9 @@ const struct hs_kex_alg *hs_kex_alg_find(const char *name, size_t len);
 
 /* RFC 4253 7.1: the ten name-lists in order. */
 enum hs_kexinit_list {
-	HS_KI_KEX = 0, HS_KI_HOSTKEY, HS_KI_ENC_CTOS, HS_KI_ENC_STOC, HS_KI_MAC_CTOS, HS_KI_MAC_STOC,
-	HS_KI_COMP_CTOS, HS_KI_COMP_STOC, HS_KI_LANG_CTOS, HS_KI_LANG_STOC, HS_KI_COUNT
+	HS_KI_KEX = 0, HS_KI_HOSTKEY, HS_KI_ENC_CTOS, HS_KI_ENC_STOC, HS_KI_MAC_CTOS,
+	HS_KI_MAC_STOC, HS_KI_COMP_CTOS, HS_KI_COMP_STOC, HS_KI_LANG_CTOS, HS_KI_LANG_STOC,
+	HS_KI_COUNT
 };
 
 #define HS_KEXINIT_LIST_MAX	(64u * 1024)	/* a sane bound per name-list */
@@ -67,7 +68,7 @@ struct hs_kex_choice {
 	const struct hs_mac_alg *mac[2];	/* NULL for AEAD ciphers */
 	bool peer_ext_info;	/* the client sent ext-info-c (seen by a server) */
 	bool strict;		/* both sides sent kex-strict-*-v00 */
-	bool guess_wrong;	/* first_kex_packet_follows and the guess was wrong: skip one packet */
+	bool guess_wrong;	/* a first_kex_packet_follows guess was wrong: skip one packet */
 	enum hs_kexinit_list failed;	/* on HS_ERR_NEGOTIATION: the list without a match */
 	const char *failed_what;	/* and its name for the log, e.g. "cipher" */
 };
@@ -88,7 +89,7 @@ struct hs_kex {
 	struct hs_kex_priv *priv;
 	struct hs_buf *my_pub;			/* our raw public value */
 	bool first;				/* the initial exchange: sets session_id */
-	bool ignore_next;			/* RFC 4253 7: drop the peer's wrongly guessed packet */
+	bool ignore_next;		/* RFC 4253 7: drop the peer's wrongly guessed packet */
 };
 
 /* H = HASH(V_C || V_S || I_C || I_S || K_S || Q_C/e || Q_S/f || K) per RFC 4253 8, RFC 5656 4,

@@ -152,8 +152,8 @@ hs_kexinit_negotiate(const struct hs_kexinit *c, const struct hs_kexinit *s,
 	if (out->hostkey == NULL)
 		return no_match(out, HS_KI_HOSTKEY);
 	for (size_t d = 0; d < 2; d++) {
-		out->enc[d] = first_match(c->lists[HS_KI_ENC_CTOS + d], s->lists[HS_KI_ENC_CTOS + d],
-		    find_cipher);
+		out->enc[d] = first_match(c->lists[HS_KI_ENC_CTOS + d],
+		    s->lists[HS_KI_ENC_CTOS + d], find_cipher);
 		if (out->enc[d] == NULL)
 			return no_match(out, HS_KI_ENC_CTOS + d);
 		/* AEAD ciphers carry their own integrity: the MAC list is not consulted. */
@@ -233,11 +233,12 @@ hs_kexinit_build(const struct hs_transport *t, bool first, struct hs_buf *out)
 	HS_GUARD_GOTO(put_kex_list(t, first, l), r, out);
 	HS_GUARD_GOTO(hs_buf_put_stringb(out, l), r, out);
 	hs_buf_reset(l);
-	if (t->cfg.server)
+	if (t->cfg.server) {
 		HS_GUARD_GOTO(hostkey_list(t, l), r, out);
-	else
-		HS_GUARD_GOTO(hs_buf_put_bytes(l, t->hostkey_algs, strlen(t->hostkey_algs)), r, out);
-	HS_GUARD_GOTO(hs_buf_put_stringb(out, l), r, out);
+		HS_GUARD_GOTO(hs_buf_put_stringb(out, l), r, out);
+	} else {
+		HS_GUARD_GOTO(hs_buf_put_cstring(out, t->hostkey_algs), r, out);
+	}
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
 		HS_GUARD_GOTO(hs_buf_put_cstring(out, plain[i]), r, out);
 	HS_GUARD_GOTO(hs_buf_put_bool(out, false), r, out);	/* first_kex_packet_follows */

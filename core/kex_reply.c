@@ -50,8 +50,8 @@ server_compute(struct hs_transport *t, const uint8_t *q_c, size_t q_c_len, size_
 		goto out;
 	}
 	HS_GUARD_GOTO(hs_buf_put_mpint(k_mp, hs_buf_ptr(secret), hs_buf_len(secret)), r, out);
-	HS_GUARD_GOTO(hs_kex_hash(t, k_s, q_c, q_c_len, hs_buf_ptr(k->my_pub), hs_buf_len(k->my_pub),
-	    k_mp, h, h_len), r, out);
+	HS_GUARD_GOTO(hs_kex_hash(t, k_s, q_c, q_c_len, hs_buf_ptr(k->my_pub),
+	    hs_buf_len(k->my_pub), k_mp, h, h_len), r, out);
 	if (t->cfg.sign_cb != NULL)
 		r = t->cfg.sign_cb(t->cfg.cb_arg, idx, alg, h, *h_len, sig);
 	else
@@ -128,7 +128,8 @@ client_check_key(struct hs_transport *t, struct hs_key *key, const uint8_t *sig,
 		return HS_OK;
 	}
 	if (t->cfg.hostkey_cb != NULL && (r = t->cfg.hostkey_cb(t->cfg.cb_arg, key)) != HS_OK)
-		return reply_fail(t, r, HS_DISC_HOST_KEY_NOT_VERIFIABLE, "Host key verification failed");
+		return reply_fail(t, r, HS_DISC_HOST_KEY_NOT_VERIFIABLE,
+		    "Host key verification failed");
 	return HS_OK;
 }
 
@@ -157,8 +158,8 @@ hs_kex_client_reply(struct hs_transport *t, struct hs_buf *msg)
 		goto out;
 	}
 	HS_GUARD_GOTO(hs_buf_put_mpint(k_mp, hs_buf_ptr(secret), hs_buf_len(secret)), r, out);
-	HS_GUARD_GOTO(hs_kex_hash(t, k_s, hs_buf_ptr(k->my_pub), hs_buf_len(k->my_pub), q_s, q_s_len,
-	    k_mp, h, &h_len), r, out);
+	HS_GUARD_GOTO(hs_kex_hash(t, k_s, hs_buf_ptr(k->my_pub), hs_buf_len(k->my_pub), q_s,
+	    q_s_len, k_mp, h, &h_len), r, out);
 	HS_GUARD_GOTO(client_check_key(t, key, sig, sig_len, h, h_len), r, out);
 	HS_GUARD_GOTO(hs_kex_derive_keys(t, k_mp, h, h_len), r, out);
 	if (t->peer_hostkey == NULL) {

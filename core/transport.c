@@ -320,8 +320,8 @@ hs_transport_disconnect(struct hs_transport *t, uint32_t reason, const char *des
 		return;
 	t->disc_sent = true;
 	/* Best effort: the connection is ending either way. */
-	if (hs_transport_send_simple(t, HS_MSG_DISCONNECT, reason, true, desc ? desc : "") != HS_OK ||
-	    hs_transport_flush(t, 1000) != HS_OK)
+	if (hs_transport_send_simple(t, HS_MSG_DISCONNECT, reason, true, desc ? desc : "") !=
+	    HS_OK || hs_transport_flush(t, 1000) != HS_OK)
 		hs_debug("Could not send DISCONNECT to %s", t->peer);
 }
 

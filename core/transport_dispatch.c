@@ -108,7 +108,7 @@ hs_transport_step(struct hs_transport *t, uint8_t *type, struct hs_buf **msg)
 	HS_GUARD(hs_packet_get(t, &m));
 	t->packets_in++;
 	HS_GUARD_GOTO(hs_buf_get_u8(m, &ty), r, out);
-	/* PROTOCOL 1.10: during a strict initial KEX only KEX messages (and DISCONNECT) are allowed. */
+	/* PROTOCOL 1.10: in a strict initial KEX only KEX messages (and DISCONNECT) may come. */
 	if (t->kex_count == 0 && t->strict && !hs_kex_msg(ty) && ty != HS_MSG_DISCONNECT) {
 		hs_error("strict KEX violation: unexpected packet type %u (seqnr %u) from %s", ty,
 		    t->last_seq_in, t->peer);

@@ -1,5 +1,5 @@
-/* transport_impl.h: private to the hs_transport layer (core/transport*.c, core/kex*.c, core/algs*.c).
- * The transport state, per-direction keys, and the algorithm table lookups. */
+/* transport_impl.h: private to the hs_transport layer (core/transport*.c, core/kex*.c,
+ * core/algs*.c): the transport state, per-direction keys, and the algorithm table lookups. */
 #ifndef HS_TRANSPORT_IMPL_H
 #define HS_TRANSPORT_IMPL_H
 
@@ -89,7 +89,7 @@ struct hs_transport {
 
 	struct hs_buf *ibuf;		/* raw bytes read, not yet processed */
 	struct hs_buf *obuf;		/* encoded bytes waiting to be written */
-	struct hs_buf *held;		/* upper-layer payloads (u32 len || payload) held during KEX */
+	struct hs_buf *held;		/* upper-layer payloads held during KEX, as strings */
 	struct hs_dir in, out;
 	struct hs_dir next_in, next_out;	/* keys waiting for NEWKEYS */
 	uint32_t last_seq_in;		/* sequence number of the packet being dispatched */
@@ -117,7 +117,8 @@ struct hs_transport {
 /* ---- transport_packet.c ---- */
 /* Encode payload into obuf with the current output keys. */
 HS_MUST_USE hs_err hs_packet_put(struct hs_transport *t, const uint8_t *payload, size_t len);
-/* Decode one packet from ibuf into *payload (new buffer, caller frees). HS_ERR_AGAIN if incomplete. */
+/* Decode one packet from ibuf into *payload (new buffer, caller frees); HS_ERR_AGAIN if the packet
+ * is incomplete. */
 HS_MUST_USE hs_err hs_packet_get(struct hs_transport *t, struct hs_buf **payload);
 /* Install keys for a direction (takes ownership of the contents of d); resets the old ones. */
 void hs_dir_install(struct hs_dir *cur, struct hs_dir *next, bool reset_seq);
@@ -140,14 +141,15 @@ HS_MUST_USE hs_err hs_transport_send_simple(struct hs_transport *t, uint8_t type
 hs_err hs_transport_fail(struct hs_transport *t, hs_err e, uint32_t reason, const char *desc);
 /* Release payloads held during a key exchange. */
 HS_MUST_USE hs_err hs_transport_release_held(struct hs_transport *t);
-/* Process one packet from ibuf; an upper-layer message is returned in type and msg (msg NULL when the
- * packet was a transport message). HS_ERR_AGAIN when no whole packet is buffered. */
+/* Process one packet from ibuf; an upper-layer message is returned in type and msg (msg NULL
+ * when the packet was a transport message). HS_ERR_AGAIN when no whole packet is buffered. */
 HS_MUST_USE hs_err hs_transport_step(struct hs_transport *t, uint8_t *type, struct hs_buf **msg);
 
 /* ---- kex*.c (declared in kex_impl.h for the KEX internals) ---- */
 /* Start a key exchange: send our KEXINIT. */
 HS_MUST_USE hs_err hs_kex_start(struct hs_transport *t);
-/* Handle transport message type (KEXINIT, NEWKEYS, 30..49, EXT_INFO) in msg (after the type byte). */
+/* Handle transport message type (KEXINIT, NEWKEYS, 30..49, EXT_INFO); msg is positioned after the
+ * type byte. */
 HS_MUST_USE hs_err hs_kex_dispatch(struct hs_transport *t, uint8_t type, struct hs_buf *msg);
 /* True iff type belongs to the key exchange (20..49). */
 bool hs_kex_msg(uint8_t type);

@@ -1,5 +1,5 @@
-/* transport_loop.c: the blocking forms (handshake, wait, flush) built on the non-blocking calls with
- * poll(2) and a monotonic deadline. */
+/* transport_loop.c: the blocking forms (handshake, wait, flush) built on the non-blocking calls
+ * with poll(2) and a monotonic deadline. */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>

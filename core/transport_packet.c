@@ -82,7 +82,8 @@ pkt_seal_etm(struct hs_dir *d, struct hs_buf *clear, struct hs_buf *obuf)
 	HS_GUARD_GOTO(hs_cipher_crypt(d->cipher, d->seq, ct, body, blen, 0), r, out);
 	HS_GUARD_GOTO(hs_buf_put_buf(obuf, enc), r, out);
 	HS_GUARD_GOTO(hs_buf_reserve(obuf, d->mac_len, &mac), r, out);
-	HS_GUARD_GOTO(hs_mac_compute(d->mac, d->seq, hs_buf_ptr(enc), hs_buf_len(enc), mac), r, out);
+	HS_GUARD_GOTO(hs_mac_compute(d->mac, d->seq, hs_buf_ptr(enc), hs_buf_len(enc), mac), r,
+	    out);
 	r = HS_OK;
 out:
 	hs_buf_free(enc);
@@ -160,7 +161,8 @@ pkt_check_length(struct hs_transport *t, uint32_t plen)
 		    "Bad packet length");
 	}
 	if (aligned % d->block != 0) {
-		hs_error("Packet length %u is not a multiple of the block size %zu.", plen, d->block);
+		hs_error("Packet length %u is not a multiple of the block size %zu.", plen,
+		    d->block);
 		return hs_transport_fail(t, HS_ERR_FORMAT, HS_DISC_PROTOCOL_ERROR,
 		    "Bad packet length");
 	}

@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const peer_lists[HS_KI_COUNT] = {
 	("curve25519-sha256,ecdh-sha2-nistp256,diffie-hellman-group14-sha256,ext-info-s,"
 	 "kex-strict-s-v00@openssh.com"),
-	"ssh-ed25519,rsa-sha2-512", "aes128-ctr,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com",
+	"ssh-ed25519,rsa-sha2-512",
+	"aes128-ctr,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com",
 	"aes128-ctr,chacha20-poly1305@openssh.com", "hmac-sha2-256,hmac-sha2-512-etm@openssh.com",
 	"hmac-sha2-512", "none", "none", "", "",
 };
@@ -53,7 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ki.lists[i] == NULL || strlen(ki.lists[i]) > HS_KEXINIT_LIST_MAX)
 				abort();
 		if (hs_kexinit_negotiate(&ki, &peer, &ch) == HS_OK &&
-		    (ch.kex == NULL || ch.hostkey == NULL || ch.enc[0] == NULL || ch.enc[1] == NULL))
+		    (ch.kex == NULL || ch.hostkey == NULL || ch.enc[0] == NULL ||
+		    ch.enc[1] == NULL))
 			abort();
 		if (hs_kexinit_negotiate(&peer, &ki, &ch) == HS_OK &&
 		    (ch.enc[0]->aead != (ch.mac[0] == NULL)))

@@ -74,7 +74,8 @@ test_syntax(void **state)
 	    "aes256-ctr,aes128-gcm@openssh.com");
 	check_apply(HS_ALGS_CIPHER, "+aes128-ctr", hs_algs_default(HS_ALGS_CIPHER));
 	check_apply(HS_ALGS_KEX, "-*sha256*",
-	    "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group16-sha512");
+	    "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,"
+	    "diffie-hellman-group16-sha512");
 	check_apply(HS_ALGS_HOSTKEY, "rsa-sha2-256,ssh-ed25519", "rsa-sha2-256,ssh-ed25519");
 	check_apply(HS_ALGS_MAC, "hmac-sha2-256,hmac-sha2-256", "hmac-sha2-256");
 	check_apply(HS_ALGS_MAC, "^hmac-sha2-512,hmac-sha2-256",

@@ -80,7 +80,8 @@ server_main(int fd, const struct opts *o)
 			hs_transport_stats(t, NULL, NULL, &kc);
 			if (hs_buf_put_u8(reply, MSG_QUIT) != HS_OK ||
 			    hs_buf_put_u32(reply, (uint32_t)kc) != HS_OK ||
-			    hs_transport_send(t, reply) != HS_OK || hs_transport_flush(t, TMO) != HS_OK)
+			    hs_transport_send(t, reply) != HS_OK ||
+			    hs_transport_flush(t, TMO) != HS_OK)
 				return 7;
 			return o->expect == HS_OK ? 0 : 8;
 		}
@@ -239,7 +240,8 @@ test_hostkey_types(void **state)
 		const char *alg;
 	} v[] = {
 		{ HS_KEY_ED25519, "ssh-ed25519" }, { HS_KEY_ECDSA_P256, "ecdsa-sha2-nistp256" },
-		{ HS_KEY_ECDSA_P384, "ecdsa-sha2-nistp384" }, { HS_KEY_ECDSA_P521, "ecdsa-sha2-nistp521" },
+		{ HS_KEY_ECDSA_P384, "ecdsa-sha2-nistp384" },
+		{ HS_KEY_ECDSA_P521, "ecdsa-sha2-nistp521" },
 		{ HS_KEY_RSA, "rsa-sha2-256" }, { HS_KEY_RSA, "rsa-sha2-512" },
 	};
 	struct hs_key *rsa = NULL;
@@ -810,7 +812,8 @@ test_sign_cb(void **state)
 static int
 setup(void **state)
 {
-	hs_log_init("test_transport", getenv("HS_TEST_DEBUG") ? HS_LOG_DEBUG3 : HS_LOG_QUIET, true, 0);
+	hs_log_init("test_transport", getenv("HS_TEST_DEBUG") ? HS_LOG_DEBUG3 : HS_LOG_QUIET, true,
+	    0);
 	return hs_key_generate(HS_KEY_ED25519, 0, &ed_key) == HS_OK ? 0 : -1;
 }
 
