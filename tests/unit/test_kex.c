@@ -242,7 +242,7 @@ have(const char *path)
 
 /* Our client against `sshd -i` (or `dropbear -i`) on a socketpair: handshake, ssh-userauth service,
  * two "none" userauth requests answered with FAILURE. (OpenSSH refuses a rekey before
- * authentication on both sides, so rekeying is tested between our own peers in test_transport.c.) */
+ * authentication on both sides, so our own peers test rekeying in test_transport.c.) */
 static void
 client_vs_server(bool dropbear, const char *kex, const char *cipher, const char *mac)
 {
