@@ -334,7 +334,7 @@ hs_client_main(int argc, char **argv)
 	hs_client_config_init(&cl.cfg);
 	parse_args(argc, argv, &o, &cl.cfg);
 	if (o.version) {
-		fprintf(stderr, "%s\n", HS_VERSION_STRING + strlen("SSH-2.0-"));
+		fprintf(stderr, "%s\n", &HS_VERSION_STRING[strlen("SSH-2.0-")]);
 		return 0;
 	}
 	if (o.query != NULL)
