@@ -187,7 +187,10 @@ finalize_scalars(struct hs_client_config *c)
 		c->rekey_bytes = 0;
 	if (c->rekey_seconds < 0)
 		c->rekey_seconds = 0;
-	HS_ENSURE(c->port > 0 && c->port < 65536, HS_ERR_CONFIG);
+	if (c->port <= 0 || c->port > 65535) {
+		fprintf(stderr, "%s: Bad port '%d'\n", HS_PROGNAME, c->port);
+		return HS_ERR_CONFIG;
+	}
 	HS_GUARD(default_str(&c->preferred_auth, "publickey,password"));
 	HS_GUARD(default_str(&c->update_host_keys, "no"));
 	return HS_OK;
