@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "client_impl.h"
 #include "hs_b64.h"
 #include "hs_buf.h"
 #include "hs_knownhosts.h"
@@ -283,6 +284,99 @@ test_parse_line(void **state)
 	assert_int_equal(hs_kh_parse_line(line, len, &e), HS_ERR_FORMAT);
 }
 
+/* A client whose known_hosts is path, for the policy and ordering functions. */
+static void
+client_init(struct hs_client *cl, const char *path, const char *name, int strict)
+{
+	memset(cl, 0, sizeof(*cl));
+	hs_client_config_init(&cl->cfg);
+	assert_int_equal(hs_strlist_add(&cl->cfg.user_known_hosts, path), HS_OK);
+	cl->cfg.strict_hostkey = strict;
+	cl->cfg.batch_mode = 1;
+	cl->cfg.hash_known_hosts = 0;
+	cl->host_key_name = strdup(name);
+	snprintf(cl->ipstr, sizeof(cl->ipstr), "127.0.0.1");
+}
+
+static void
+client_done(struct hs_client *cl)
+{
+	free(cl->host_key_name);
+	hs_client_config_clear(&cl->cfg);
+}
+
+/* ssh puts the algorithms of known keys first so the server shows the key we can check. */
+static void
+test_hostkey_order(void **state)
+{
+	char path[128], *out;
+	struct hs_client cl;
+
+	make_file("order", true, path, sizeof(path));
+	client_init(&cl, path, "[host2]:2222", HS_SHK_YES);
+	assert_int_equal(hs_client_hostkey_order(&cl,
+	    "ecdsa-sha2-nistp256,rsa-sha2-512,ssh-ed25519,rsa-sha2-256", &out), HS_OK);
+	assert_string_equal(out, "ssh-ed25519,ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256");
+	free(out);
+	free(cl.host_key_name);
+	cl.host_key_name = strdup("stranger");
+	assert_int_equal(hs_client_hostkey_order(&cl, "ecdsa-sha2-nistp256,ssh-ed25519", &out),
+	    HS_OK);
+	assert_string_equal(out, "ecdsa-sha2-nistp256,ssh-ed25519");
+	free(out);
+	client_done(&cl);
+}
+
+static struct hs_key *
+key_of(const struct hs_buf *blob)
+{
+	struct hs_key *k;
+
+	assert_int_equal(hs_key_from_blob(hs_buf_ptr(blob), hs_buf_len(blob), &k), HS_OK);
+	return k;
+}
+
+/* StrictHostKeyChecking: yes refuses unknown hosts, accept-new and no add them, a changed key is
+ * refused whatever the setting, BatchMode turns ask into a refusal. */
+static void
+test_hostkey_policy(void **state)
+{
+	char path[128];
+	struct hs_client cl;
+	struct hs_key *k1 = key_of(blob1), *k2 = key_of(blob2), *k3 = key_of(blob3);
+	struct hs_kh_result res;
+	static const int strict_all[] = { HS_SHK_YES, HS_SHK_NO, HS_SHK_ASK, HS_SHK_ACCEPT_NEW };
+
+	make_file("policy", false, path, sizeof(path));
+	client_init(&cl, path, "host1", HS_SHK_YES);
+	assert_int_equal(hs_client_hostkey_cb(&cl, k1), HS_OK);
+	for (size_t i = 0; i < 4; i++) {
+		cl.cfg.strict_hostkey = strict_all[i];
+		assert_int_equal(hs_client_hostkey_cb(&cl, k2), HS_ERR_HOSTKEY);
+		assert_int_equal(hs_client_hostkey_cb(&cl, k3), HS_ERR_HOSTKEY);
+	}
+	free(cl.host_key_name);
+	cl.host_key_name = strdup("[new.example]:2022");
+	cl.cfg.strict_hostkey = HS_SHK_YES;
+	assert_int_equal(hs_client_hostkey_cb(&cl, k2), HS_ERR_HOSTKEY);
+	cl.cfg.strict_hostkey = HS_SHK_ASK;
+	assert_int_equal(hs_client_hostkey_cb(&cl, k2), HS_ERR_HOSTKEY);
+	assert_int_equal(check(path, "[new.example]:2022", blob2, &res), HS_KH_NOT_FOUND);
+	cl.cfg.strict_hostkey = HS_SHK_ACCEPT_NEW;
+	cl.cfg.hash_known_hosts = 1;
+	assert_int_equal(hs_client_hostkey_cb(&cl, k2), HS_OK);
+	assert_int_equal(check(path, "[new.example]:2022", blob2, &res), HS_KH_MATCH);
+	assert_int_equal(res.line, 10);
+	/* now known: a different key for it is a change, even with StrictHostKeyChecking=no */
+	cl.cfg.strict_hostkey = HS_SHK_NO;
+	assert_int_equal(hs_client_hostkey_cb(&cl, k1), HS_ERR_HOSTKEY);
+	assert_int_equal(hs_client_hostkey_cb(&cl, k2), HS_OK);
+	client_done(&cl);
+	hs_key_free(k1);
+	hs_key_free(k2);
+	hs_key_free(k3);
+}
+
 int
 main(void)
 {
@@ -293,6 +387,8 @@ main(void)
 		cmocka_unit_test(test_hash_matches_ssh_keygen),
 		cmocka_unit_test(test_add_read_by_ssh_keygen),
 		cmocka_unit_test(test_parse_line),
+		cmocka_unit_test(test_hostkey_order),
+		cmocka_unit_test(test_hostkey_policy),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
