@@ -22,6 +22,7 @@ struct pk_id {
 	enum hs_key_type type;
 	char *path;			/* identity file, or NULL for an agent key */
 	char *label;			/* for messages: path or agent comment */
+	char *fp;			/* SHA256 fingerprint, for messages */
 	struct hs_key *key;		/* the private key once loaded (files only) */
 };
 
@@ -37,6 +38,7 @@ pk_set_clear(struct pk_set *s)
 		hs_buf_free(s->v[i].blob);
 		free(s->v[i].path);
 		free(s->v[i].label);
+		free(s->v[i].fp);
 		hs_key_free(s->v[i].key);
 	}
 	s->n = 0;
@@ -76,6 +78,8 @@ pk_add(struct pk_set *s, const struct hs_key *pub, const uint8_t *blob, size_t b
 	else
 		HS_GUARD(hs_buf_put_bytes(id->blob, blob, blen));
 	id->type = pub != NULL ? hs_key_type(pub) : HS_KEY_UNKNOWN;
+	if (pub != NULL && hs_key_fingerprint(pub, &id->fp) != HS_OK)
+		id->fp = NULL;
 	id->path = path ? strdup(path) : NULL;
 	id->label = strdup(label ? label : "");
 	s->n++;
@@ -321,6 +325,8 @@ pk_resolve(struct auth_ctx *ac, struct pk_id *id)
 		return HS_OK;
 	HS_GUARD(pk_load_private(ac, id));
 	id->type = hs_key_type(id->key);
+	if (id->fp == NULL && hs_key_fingerprint(id->key, &id->fp) != HS_OK)
+		id->fp = NULL;
 	hs_buf_reset(id->blob);
 	return hs_key_public_blob(id->key, id->blob);
 }
@@ -338,10 +344,11 @@ pk_try(struct auth_ctx *ac, struct pk_id *id)
 		    hs_key_type_name(id->type), id->label);
 		return HS_ERR_AUTH;
 	}
-	hc_debug1("Offering public key: %s %s%s", id->label, hs_sig_alg_name(alg),
-	    id->path ? "" : " agent");
+	hc_debug1("Offering public key: %s %s %s %s%s", id->label, hs_key_type_short(id->type),
+	    id->fp ? id->fp : "", hs_sig_alg_name(alg), id->path ? " explicit" : " agent");
 	HS_GUARD(pk_query(ac, id, alg));
-	hc_debug1("Server accepts key: %s %s", id->label, hs_sig_alg_name(alg));
+	hc_debug1("Server accepts key: %s %s %s", id->label, hs_key_type_short(id->type),
+	    id->fp ? id->fp : "");
 	r = pk_sign_and_send(ac, id, alg);
 	if (r == HS_ERR_PASSPHRASE)
 		r = HS_ERR_AUTH;
