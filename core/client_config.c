@@ -2,6 +2,8 @@
  * obtained value wins. */
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #define CF_MAX_ARGS	64
 #define CF_MAX_LINE	8192
+#define CF_MAX_DEPTH	16	/* Include nesting */
 
 static const struct cf_choice cf_flag[] = {
 	{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 }, { NULL, 0 }
@@ -369,6 +372,55 @@ cf_rstrip(char *s)
 		s[--n] = '\0';
 }
 
+static hs_err cf_read(struct hs_client_config *c, const char *path, const struct hs_cfg_parser *parent);
+
+/* One Include argument: ~ expanded, relative to the including file's directory, glob(3) applied. */
+static hs_err
+cf_include_one(struct hs_client_config *c, const struct hs_cfg_parser *p, const char *arg)
+{
+	struct hs_client_tokens tok = { .home = getenv("HOME") };
+	char *path = NULL, *dir = NULL, *full = NULL;
+	glob_t g = { 0 };
+	hs_err r = HS_OK;
+
+	if (hs_client_expand(arg, &tok, &path) != HS_OK) {
+		cf_complain(p, "bad Include path", arg);
+		return HS_ERR_CONFIG;
+	}
+	if (path[0] != '/' && (dir = strdup(p->file)) != NULL &&
+	    asprintf(&full, "%s/%s", dirname(dir), path) < 0)
+		full = NULL;
+	if (glob(full ? full : path, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc && r == HS_OK; i++) {
+			r = cf_read(c, g.gl_pathv[i], p);
+			if (r == HS_ERR_NOT_FOUND)
+				r = HS_OK;
+		}
+	}
+	globfree(&g);
+	free(full);
+	free(dir);
+	free(path);
+	return r;
+}
+
+/* ssh_config(5) Include: read the files where the keyword appears (only in an applying block). */
+static hs_err
+cf_include(struct hs_client_config *c, const struct hs_cfg_parser *p, char *s)
+{
+	char *argv[CF_MAX_ARGS];
+	size_t argc;
+
+	if (p->cmdline || p->depth >= CF_MAX_DEPTH || cf_split(s, argv, &argc) != HS_OK ||
+	    argc == 0) {
+		cf_complain(p, "Include not allowed here or too deeply nested", NULL);
+		return HS_ERR_CONFIG;
+	}
+	for (size_t i = 0; i < argc && p->active; i++)
+		HS_GUARD(cf_include_one(c, p, argv[i]));
+	return HS_OK;
+}
+
 static hs_err
 cf_parse_line_mut(struct hs_client_config *c, struct hs_cfg_parser *p, char *s)
 {
@@ -394,6 +446,8 @@ cf_parse_line_mut(struct hs_client_config *c, struct hs_cfg_parser *p, char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	rest = s;
+	if (strcasecmp(kw, "Include") == 0)
+		return cf_include(c, p, s);
 	if (strcasecmp(kw, "Host") == 0 || strcasecmp(kw, "Match") == 0) {
 		if (p->cmdline) {
 			cf_complain(p, "Host/Match not allowed here", NULL);
@@ -437,10 +491,13 @@ hs_client_config_parse_line(struct hs_client_config *c, struct hs_cfg_parser *p,
 	return r;
 }
 
-hs_err
-hs_client_config_read_file(struct hs_client_config *c, const char *path, const char *host)
+/* Read path; an included file starts in an applying block of its own (ssh_config(5) Include). */
+static hs_err
+cf_read(struct hs_client_config *c, const char *path, const struct hs_cfg_parser *parent)
 {
-	struct hs_cfg_parser p = { .host = host, .file = path, .active = true };
+	struct hs_cfg_parser p = {
+		.host = parent->host, .file = path, .active = true, .depth = parent->depth + 1,
+	};
 	FILE *f;
 	char *line = NULL;
 	size_t cap = 0;
@@ -453,10 +510,20 @@ hs_client_config_read_file(struct hs_client_config *c, const char *path, const c
 		p.line++;
 		HS_GUARD_GOTO(hs_client_config_parse_line(c, &p, line), r, out);
 	}
+	if (ferror(f))
+		r = HS_ERR_IO;
 out:
 	free(line);
 	fclose(f);
 	return r;
+}
+
+hs_err
+hs_client_config_read_file(struct hs_client_config *c, const char *path, const char *host)
+{
+	struct hs_cfg_parser top = { .host = host, .file = path };
+
+	return cf_read(c, path, &top);
 }
 
 hs_err

@@ -74,6 +74,7 @@ struct hs_cfg_parser {
 	unsigned line;
 	bool active;		/* the current Host/Match block applies */
 	bool cmdline;		/* -o: Host and Match are not allowed */
+	unsigned depth;		/* Include nesting */
 };
 
 /* Values for %-tokens (ssh_config(5) TOKENS). NULL fields expand to "". */

@@ -304,6 +304,42 @@ test_dump(void **state)
 	unlink(cfg_path);
 }
 
+/* ssh_config(5) Include: relative to the including file, glob patterns, own Host blocks, bounded
+ * recursion. */
+static void
+test_include(void **state)
+{
+	struct hs_client_config c;
+	char inc[96], text[512];
+	FILE *f;
+
+	snprintf(inc, sizeof(inc), "/tmp/hs_test_inc_%d_a", (int)getpid());
+	f = fopen(inc, "w");
+	assert_non_null(f);
+	fputs("Port 1234\nHost other\n  User wrong\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text), "Host inc\n  Include hs_test_inc_%d_*\n  User after\n"
+	    "Host *\n  User fallback\n", (int)getpid());
+	write_cfg(text);
+	load(&c, "inc");
+	assert_int_equal(c.port, 1234);
+	assert_string_equal(c.user, "after");
+	hs_client_config_clear(&c);
+	/* not read when the block does not apply */
+	load(&c, "x");
+	assert_int_equal(c.port, 22);
+	assert_string_equal(c.user, "fallback");
+	hs_client_config_clear(&c);
+	/* a file including itself stops at the depth bound */
+	snprintf(text, sizeof(text), "Include %s\n", cfg_path);
+	write_cfg(text);
+	hs_client_config_init(&c);
+	assert_int_equal(hs_client_config_read_file(&c, cfg_path, "x"), HS_ERR_CONFIG);
+	assert_int_equal(hs_client_config_option(&c, "Include /etc/passwd", NULL), HS_ERR_CONFIG);
+	hs_client_config_clear(&c);
+	unlink(inc);
+}
+
 int
 main(void)
 {
@@ -316,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_dump),
 	};
 
