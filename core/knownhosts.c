@@ -373,6 +373,23 @@ out:
 	return r;
 }
 
+/* True if the file exists, is not empty and does not end in a newline (edited by hand): the new
+ * line must not be glued to the last one. */
+static bool
+kh_needs_newline(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char last = '\n';
+
+	if (fd == -1)
+		return false;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
+		last = '\n';
+	close(fd);
+	return last != '\n';
+}
+
 hs_err
 hs_kh_add(const char *path, const char *name, const uint8_t *blob, size_t blob_len, bool hashed)
 {
@@ -382,6 +399,8 @@ hs_kh_add(const char *path, const char *name, const uint8_t *blob, size_t blob_l
 	ssize_t w;
 
 	HS_GUARD(hs_buf_new(HS_KH_MAX_LINE, &b));
+	if (kh_needs_newline(path))
+		HS_GUARD_GOTO(hs_buf_put_u8(b, '\n'), r, out);
 	HS_GUARD_GOTO(kh_format_line(name, blob, blob_len, hashed, b), r, out);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd == -1 && errno == ENOENT) {

@@ -225,7 +225,7 @@ test_hash_matches_ssh_keygen(void **state)
 static void
 test_add_read_by_ssh_keygen(void **state)
 {
-	char path[128], cmd[1024], *name;
+	char path[128], cmd[2048], *name;
 	struct hs_kh_result res;
 
 	snprintf(path, sizeof(path), "%s/newdir/known_hosts", dir);
@@ -244,6 +244,14 @@ test_add_read_by_ssh_keygen(void **state)
 	assert_int_equal(res.line, 2);
 	assert_int_equal(check(path, "example.org", blob2, &res), HS_KH_MISMATCH);
 	free(name);
+	/* a hand-edited file without a final newline keeps its last line intact */
+	snprintf(cmd, sizeof(cmd), "printf 'last %s' > %s/nonl", pub2, dir);
+	run(cmd);
+	snprintf(path, sizeof(path), "%s/nonl", dir);
+	assert_int_equal(hs_kh_add(path, "new", hs_buf_ptr(blob1), hs_buf_len(blob1), false), HS_OK);
+	assert_int_equal(check(path, "last", blob2, &res), HS_KH_MATCH);
+	assert_int_equal(check(path, "new", blob1, &res), HS_KH_MATCH);
+	assert_int_equal(res.line, 2);
 }
 
 static void
