@@ -17,32 +17,43 @@
 #include "hs_log.h"
 #include "hs_mem.h"
 
-enum cipher_mode { MODE_NONE, MODE_CTR, MODE_GCM, MODE_CHACHAPOLY };
+struct hs_cipher;
+
+/* One mode of operation: key setup, the length peek, and the per-packet transform. */
+struct cipher_mode {
+	hs_err (*setup)(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv);
+	hs_err (*get_length)(struct hs_cipher *c, uint32_t seqnr, const uint8_t *in, size_t n,
+	    uint32_t *len);
+	hs_err (*crypt)(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src,
+	    size_t len, size_t aadlen);
+};
+
+static const struct cipher_mode mode_none, mode_ctr, mode_gcm, mode_chachapoly;
 
 struct cipher_alg {
 	enum hs_cipher_id id;
-	enum cipher_mode mode;
+	const struct cipher_mode *mode;
 	struct hs_cipher_info info;
 };
 
 static const struct cipher_alg cipher_algs[] = {
-	{ .id = HS_CIPHER_NONE, .mode = MODE_NONE,
+	{ .id = HS_CIPHER_NONE, .mode = &mode_none,
 	  .info = { .key_len = 0, .iv_len = 0, .block_len = 8, .tag_len = 0 } },
-	{ .id = HS_CIPHER_AES128_CTR, .mode = MODE_CTR,
+	{ .id = HS_CIPHER_AES128_CTR, .mode = &mode_ctr,
 	  .info = { .key_len = 16, .iv_len = 16, .block_len = 16, .tag_len = 0 } },
-	{ .id = HS_CIPHER_AES192_CTR, .mode = MODE_CTR,
+	{ .id = HS_CIPHER_AES192_CTR, .mode = &mode_ctr,
 	  .info = { .key_len = 24, .iv_len = 16, .block_len = 16, .tag_len = 0 } },
-	{ .id = HS_CIPHER_AES256_CTR, .mode = MODE_CTR,
+	{ .id = HS_CIPHER_AES256_CTR, .mode = &mode_ctr,
 	  .info = { .key_len = 32, .iv_len = 16, .block_len = 16, .tag_len = 0 } },
 	/* RFC 5647 7.1: 12-byte nonce = 4-byte fixed field || 8-byte invocation counter. */
-	{ .id = HS_CIPHER_AES128_GCM, .mode = MODE_GCM,
+	{ .id = HS_CIPHER_AES128_GCM, .mode = &mode_gcm,
 	  .info = { .key_len = 16, .iv_len = 12, .block_len = 16, .tag_len = 16 } },
-	{ .id = HS_CIPHER_AES256_GCM, .mode = MODE_GCM,
+	{ .id = HS_CIPHER_AES256_GCM, .mode = &mode_gcm,
 	  .info = { .key_len = 32, .iv_len = 12, .block_len = 16, .tag_len = 16 } },
 	/* PROTOCOL.chacha20poly1305: 64 bytes of key, no IV, padding to 8. */
-	{ .id = HS_CIPHER_CHACHA20_POLY1305, .mode = MODE_CHACHAPOLY,
+	{ .id = HS_CIPHER_CHACHA20_POLY1305, .mode = &mode_chachapoly,
 	  .info = { .key_len = 64, .iv_len = 0, .block_len = 8, .tag_len = 16 } },
-	{ .mode = MODE_NONE, .info = { 0 } }
+	{ .mode = NULL }
 };
 
 #define CP_KEYLEN	32
@@ -65,7 +76,7 @@ cipher_find(enum hs_cipher_id id)
 {
 	const struct cipher_alg *a;
 
-	for (a = cipher_algs; a->info.block_len != 0; a++)
+	for (a = cipher_algs; a->mode != NULL; a++)
 		if (a->id == id)
 			return a;
 	return NULL;
@@ -89,34 +100,53 @@ hs_cipher_info(enum hs_cipher_id id, struct hs_cipher_info *out)
 }
 
 static hs_err
-cipher_setup(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
+setup_none(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
 {
-	size_t klen = c->alg->info.key_len;
+	return HS_OK;
+}
+
+static hs_err
+setup_chachapoly(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
+{
+	/* PROTOCOL.chacha20poly1305: K_2 is the first 32 bytes, K_1 the second. */
+	memcpy(c->k_main, key, CP_KEYLEN);
+	memcpy(c->k_hdr, key + CP_KEYLEN, CP_KEYLEN);
+	return HS_OK;
+}
+
+static hs_err
+aes_init(struct hs_cipher *c)
+{
 	int ret;
 
-	switch (c->alg->mode) {
-	case MODE_NONE:
-		return HS_OK;
-	case MODE_CHACHAPOLY:
-		/* PROTOCOL.chacha20poly1305: K_2 is the first 32 bytes, K_1 the second. */
-		memcpy(c->k_main, key, CP_KEYLEN);
-		memcpy(c->k_hdr, key + CP_KEYLEN, CP_KEYLEN);
-		return HS_OK;
-	default:
-		break;
-	}
 	if ((ret = wc_AesInit(&c->aes, NULL, INVALID_DEVID)) != 0)
 		return wc_fail("AES init", ret);
 	c->aes_init = true;
-	if (c->alg->mode == MODE_CTR) {
-		/* CTR uses the forward cipher in both directions (SP 800-38A 6.5). */
-		ret = wc_AesSetKey(&c->aes, key, (word32)klen, iv, AES_ENCRYPTION);
-	} else {
-		memcpy(c->iv, iv, GCM_IVLEN);
-		ret = wc_AesGcmSetKey(&c->aes, key, (word32)klen);
-	}
+	return HS_OK;
+}
+
+static hs_err
+setup_ctr(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
+{
+	int ret;
+
+	HS_GUARD(aes_init(c));
+	/* CTR uses the forward cipher in both directions (SP 800-38A 6.5). */
+	ret = wc_AesSetKey(&c->aes, key, (word32)c->alg->info.key_len, iv, AES_ENCRYPTION);
 	if (ret != 0)
 		return wc_fail("AES key", ret);
+	return HS_OK;
+}
+
+static hs_err
+setup_gcm(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
+{
+	int ret;
+
+	HS_GUARD(aes_init(c));
+	memcpy(c->iv, iv, GCM_IVLEN);
+	if ((ret = wc_AesGcmSetKey(&c->aes, key, (word32)c->alg->info.key_len)) != 0)
+		return wc_fail("AES-GCM key", ret);
 	return HS_OK;
 }
 
@@ -135,7 +165,7 @@ hs_cipher_new(enum hs_cipher_id id, bool encrypt, const uint8_t *key, const uint
 		return HS_ERR_ALLOC;
 	c->alg = a;
 	c->encrypt = encrypt;
-	if ((r = cipher_setup(c, key, iv)) != HS_OK) {
+	if ((r = a->mode->setup(c, key, iv)) != HS_OK) {
 		hs_cipher_free(c);
 		return r;
 	}
@@ -196,30 +226,34 @@ out:
 	return r;
 }
 
-hs_err
-hs_cipher_get_length(struct hs_cipher *c, uint32_t seqnr, const uint8_t *in, size_t n,
+/* RFC 5647 7.3: for AES-GCM the length is sent in the clear (as AAD); likewise with no cipher. */
+static hs_err
+get_length_clear(struct hs_cipher *c, uint32_t seqnr, const uint8_t *in, size_t n, uint32_t *len)
+{
+	*len = peek_u32(in);
+	return HS_OK;
+}
+
+static hs_err
+get_length_chachapoly(struct hs_cipher *c, uint32_t seqnr, const uint8_t *in, size_t n,
     uint32_t *len)
+{
+	uint8_t blk[4];
+
+	HS_GUARD(chacha_xor(c->k_hdr, seqnr, 0, blk, in, sizeof(blk)));
+	*len = peek_u32(blk);
+	hs_wipe(blk, sizeof(blk));
+	return HS_OK;
+}
+
+static hs_err
+get_length_ctr(struct hs_cipher *c, uint32_t seqnr, const uint8_t *in, size_t n, uint32_t *len)
 {
 	uint8_t blk[AES_BLOCK_SIZE];
 	Aes tmp;
 	hs_err r = HS_OK;
 	int ret;
 
-	HS_ENSURE(n >= 4, HS_ERR_AGAIN);
-	switch (c->alg->mode) {
-	case MODE_NONE:
-	case MODE_GCM:
-		/* RFC 5647 7.3: the length is sent in the clear as AAD. */
-		*len = peek_u32(in);
-		return HS_OK;
-	case MODE_CHACHAPOLY:
-		HS_GUARD(chacha_xor(c->k_hdr, seqnr, 0, blk, in, 4));
-		*len = peek_u32(blk);
-		hs_wipe(blk, sizeof(blk));
-		return HS_OK;
-	case MODE_CTR:
-		break;
-	}
 	HS_ENSURE(n >= AES_BLOCK_SIZE, HS_ERR_AGAIN);
 	/* Decrypt a copy with a copy of the state, so the stream position does not move. */
 	memcpy(&tmp, &c->aes, sizeof(tmp));
@@ -230,6 +264,14 @@ hs_cipher_get_length(struct hs_cipher *c, uint32_t seqnr, const uint8_t *in, siz
 	hs_wipe(&tmp, sizeof(tmp));
 	hs_wipe(blk, sizeof(blk));
 	return r;
+}
+
+hs_err
+hs_cipher_get_length(struct hs_cipher *c, uint32_t seqnr, const uint8_t *in, size_t n,
+    uint32_t *len)
+{
+	HS_ENSURE(n >= 4, HS_ERR_AGAIN);
+	return c->alg->mode->get_length(c, seqnr, in, n, len);
 }
 
 /* RFC 5647 7.1: the invocation counter is a 64-bit big-endian integer, incremented per packet. */
@@ -259,7 +301,8 @@ scratch_reserve(struct hs_cipher *c, size_t n)
 }
 
 static hs_err
-crypt_gcm(struct hs_cipher *c, uint8_t *dst, const uint8_t *src, size_t len, size_t aadlen)
+crypt_gcm(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src, size_t len,
+    size_t aadlen)
 {
 	const uint8_t *tag = src + aadlen + len;
 	int ret;
@@ -334,26 +377,43 @@ out:
 	return r;
 }
 
-hs_err
-hs_cipher_crypt(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src, size_t len,
+static hs_err
+crypt_none(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src, size_t len,
+    size_t aadlen)
+{
+	memmove(dst, src, aadlen + len);
+	return HS_OK;
+}
+
+/* Non-AEAD: aadlen header bytes (the length with -etm MACs) pass in the clear. */
+static hs_err
+crypt_ctr(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src, size_t len,
     size_t aadlen)
 {
 	int ret;
 
-	switch (c->alg->mode) {
-	case MODE_GCM:
-		return crypt_gcm(c, dst, src, len, aadlen);
-	case MODE_CHACHAPOLY:
-		return crypt_chachapoly(c, seqnr, dst, src, len, aadlen);
-	case MODE_NONE:
-		memmove(dst, src, aadlen + len);
-		return HS_OK;
-	case MODE_CTR:
-		break;
-	}
-	/* Non-AEAD: aadlen header bytes (the length with -etm MACs) pass in the clear. */
 	memmove(dst, src, aadlen);
 	if (len > 0 && (ret = wc_AesCtrEncrypt(&c->aes, dst + aadlen, src + aadlen, (word32)len)) != 0)
 		return wc_fail("AES-CTR", ret);
 	return HS_OK;
 }
+
+hs_err
+hs_cipher_crypt(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src, size_t len,
+    size_t aadlen)
+{
+	return c->alg->mode->crypt(c, seqnr, dst, src, len, aadlen);
+}
+
+static const struct cipher_mode mode_none = {
+	.setup = setup_none, .get_length = get_length_clear, .crypt = crypt_none,
+};
+static const struct cipher_mode mode_ctr = {
+	.setup = setup_ctr, .get_length = get_length_ctr, .crypt = crypt_ctr,
+};
+static const struct cipher_mode mode_gcm = {
+	.setup = setup_gcm, .get_length = get_length_clear, .crypt = crypt_gcm,
+};
+static const struct cipher_mode mode_chachapoly = {
+	.setup = setup_chachapoly, .get_length = get_length_chachapoly, .crypt = crypt_chachapoly,
+};

@@ -23,6 +23,7 @@ static WC_RNG rng;
 static bool rng_ready;
 static bool wolf_ready;
 static pid_t rng_pid;
+static bool self_test_failed;
 
 struct hash_alg {
 	enum hs_hash_alg alg;
@@ -83,15 +84,25 @@ rng_seed(void)
 	return HS_OK;
 }
 
+/* The first call also runs the software provider's known-answer self-test (it calls back in here,
+ * which returns at once). A failed self-test is sticky: the backend refuses every later use. */
 hs_err
 hs_crypto_init(void)
 {
 	int ret;
 
+	if (self_test_failed)
+		return HS_ERR_FIPS_STATE;
 	if (!wolf_ready) {
 		if ((ret = wolfCrypt_Init()) != 0)
 			return wc_fail("init", ret);
 		wolf_ready = true;
+		HS_GUARD(rng_seed());
+		if (hs_provider_soft.self_test(NULL) != HS_OK) {
+			hs_error("crypto self-test failed; refusing all cryptographic operations");
+			self_test_failed = true;
+			return HS_ERR_FIPS_STATE;
+		}
 	}
 	if (!rng_ready || rng_pid != getpid())
 		HS_GUARD(rng_seed());

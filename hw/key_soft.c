@@ -183,9 +183,24 @@ import_rsa(struct hs_soft_key *sk, const struct hs_key_raw *raw)
 	return import_rsa_private(&sk->u.rsa, raw);
 }
 
+struct importer {
+	enum hs_key_type type;
+	hs_err (*import)(struct hs_soft_key *sk, const struct hs_key_raw *raw);
+};
+
+static const struct importer importers[] = {
+	{ .type = HS_KEY_ED25519,    .import = import_ed25519 },
+	{ .type = HS_KEY_ECDSA_P256, .import = import_ecdsa },
+	{ .type = HS_KEY_ECDSA_P384, .import = import_ecdsa },
+	{ .type = HS_KEY_ECDSA_P521, .import = import_ecdsa },
+	{ .type = HS_KEY_RSA,        .import = import_rsa },
+	{ .import = NULL }
+};
+
 hs_err
 hs_soft_key_import(const struct hs_key_raw *raw, struct hs_soft_key **out)
 {
+	const struct importer *im;
 	struct hs_soft_key *sk;
 	hs_err r;
 
@@ -193,25 +208,10 @@ hs_soft_key_import(const struct hs_key_raw *raw, struct hs_soft_key **out)
 	if ((sk = hs_calloc(1, sizeof(*sk))) == NULL)
 		return HS_ERR_ALLOC;
 	sk->type = raw->type;
-	switch (raw->type) {
-	case HS_KEY_ED25519:
-		r = import_ed25519(sk, raw);
-		sk->has_private = raw->priv_len > 0;
-		break;
-	case HS_KEY_ECDSA_P256:
-	case HS_KEY_ECDSA_P384:
-	case HS_KEY_ECDSA_P521:
-		r = import_ecdsa(sk, raw);
-		sk->has_private = raw->priv_len > 0;
-		break;
-	case HS_KEY_RSA:
-		r = import_rsa(sk, raw);
-		sk->has_private = raw->d_len > 0;
-		break;
-	default:
-		r = HS_ERR_UNSUPPORTED;
-		break;
-	}
+	for (im = importers; im->import != NULL && im->type != raw->type; im++)
+		;
+	r = im->import != NULL ? im->import(sk, raw) : HS_ERR_UNSUPPORTED;
+	sk->has_private = raw->type == HS_KEY_RSA ? raw->d_len > 0 : raw->priv_len > 0;
 	if (r != HS_OK) {
 		hs_soft_key_free(sk);
 		return r;

@@ -21,24 +21,34 @@
 extern const uint8_t hs_modp_2048[256];
 extern const uint8_t hs_modp_4096[512];
 
-enum kex_family { FAM_X25519, FAM_ECDH, FAM_DH };
+struct hs_kex_priv;
+
+/* One family of methods: ephemeral key generation, agreement, and release of the private part. */
+struct kex_family {
+	hs_err (*keypair)(struct hs_kex_priv *k, WC_RNG *rng, struct hs_buf *pub);
+	hs_err (*derive)(struct hs_kex_priv *k, const uint8_t *peer, size_t len,
+	    struct hs_buf *secret);
+	void (*release)(struct hs_kex_priv *k);
+};
+
+static const struct kex_family fam_x25519, fam_ecdh, fam_dh;
 
 struct kex_alg {
 	enum hs_kex_method method;
-	enum kex_family fam;
+	const struct kex_family *fam;
 	int curve;			/* ECDH: wolfCrypt curve id */
 	size_t size;			/* ECDH: field bytes; DH: prime bytes */
 	const uint8_t *prime;		/* DH: RFC 3526 prime */
 };
 
 static const struct kex_alg kex_algs[] = {
-	{ .method = HS_KEXM_X25519,     .fam = FAM_X25519, .size = CURVE25519_KEYSIZE },
-	{ .method = HS_KEXM_ECDH_P256,  .fam = FAM_ECDH, .curve = ECC_SECP256R1, .size = 32 },
-	{ .method = HS_KEXM_ECDH_P384,  .fam = FAM_ECDH, .curve = ECC_SECP384R1, .size = 48 },
-	{ .method = HS_KEXM_ECDH_P521,  .fam = FAM_ECDH, .curve = ECC_SECP521R1, .size = 66 },
-	{ .method = HS_KEXM_DH_GROUP14, .fam = FAM_DH, .size = sizeof(hs_modp_2048),
+	{ .method = HS_KEXM_X25519,     .fam = &fam_x25519, .size = CURVE25519_KEYSIZE },
+	{ .method = HS_KEXM_ECDH_P256,  .fam = &fam_ecdh, .curve = ECC_SECP256R1, .size = 32 },
+	{ .method = HS_KEXM_ECDH_P384,  .fam = &fam_ecdh, .curve = ECC_SECP384R1, .size = 48 },
+	{ .method = HS_KEXM_ECDH_P521,  .fam = &fam_ecdh, .curve = ECC_SECP521R1, .size = 66 },
+	{ .method = HS_KEXM_DH_GROUP14, .fam = &fam_dh, .size = sizeof(hs_modp_2048),
 	  .prime = hs_modp_2048 },
-	{ .method = HS_KEXM_DH_GROUP16, .fam = FAM_DH, .size = sizeof(hs_modp_4096),
+	{ .method = HS_KEXM_DH_GROUP16, .fam = &fam_dh, .size = sizeof(hs_modp_4096),
 	  .prime = hs_modp_4096 },
 	{ .method = 0 }
 };
@@ -161,17 +171,7 @@ hs_soft_kex_keypair(void *ctx, enum hs_kex_method m, struct hs_kex_priv **priv, 
 	if ((k = hs_calloc(1, sizeof(*k))) == NULL)
 		return HS_ERR_ALLOC;
 	k->alg = a;
-	switch (a->fam) {
-	case FAM_X25519:
-		r = keypair_x25519(k, rng, pub);
-		break;
-	case FAM_ECDH:
-		r = keypair_ecdh(k, rng, pub);
-		break;
-	default:
-		r = keypair_dh(k, rng, pub);
-		break;
-	}
+	r = a->fam->keypair(k, rng, pub);
 	if (r != HS_OK) {
 		hs_kex_priv_free(k);
 		return r;
@@ -270,14 +270,7 @@ hs_soft_kex_derive(void *ctx, struct hs_kex_priv *k, const uint8_t *peer, size_t
     struct hs_buf *secret)
 {
 	HS_ENSURE(k != NULL && k->init && peer != NULL, HS_ERR_INTERNAL);
-	switch (k->alg->fam) {
-	case FAM_X25519:
-		return derive_x25519(k, peer, len, secret);
-	case FAM_ECDH:
-		return derive_ecdh(k, peer, len, secret);
-	default:
-		return derive_dh(k, peer, len, secret);
-	}
+	return k->alg->fam->derive(k, peer, len, secret);
 }
 
 void
@@ -285,21 +278,38 @@ hs_kex_priv_free(struct hs_kex_priv *k)
 {
 	if (k == NULL)
 		return;
-	if (k->init) {
-		switch (k->alg->fam) {
-		case FAM_X25519:
-			wc_curve25519_free(&k->u.x);
-			break;
-		case FAM_ECDH:
-			wc_ecc_free(&k->u.ec);
-			break;
-		default:
-			wc_FreeDhKey(&k->u.dh.key);
-			break;
-		}
-	}
+	if (k->init)
+		k->alg->fam->release(k);
 	hs_free_wiped(k, sizeof(*k));
 }
+
+static void
+release_x25519(struct hs_kex_priv *k)
+{
+	wc_curve25519_free(&k->u.x);
+}
+
+static void
+release_ecdh(struct hs_kex_priv *k)
+{
+	wc_ecc_free(&k->u.ec);
+}
+
+static void
+release_dh(struct hs_kex_priv *k)
+{
+	wc_FreeDhKey(&k->u.dh.key);
+}
+
+static const struct kex_family fam_x25519 = {
+	.keypair = keypair_x25519, .derive = derive_x25519, .release = release_x25519,
+};
+static const struct kex_family fam_ecdh = {
+	.keypair = keypair_ecdh, .derive = derive_ecdh, .release = release_ecdh,
+};
+static const struct kex_family fam_dh = {
+	.keypair = keypair_dh, .derive = derive_dh, .release = release_dh,
+};
 
 /* The public entry points route to the software provider: no hardware backend does KEX yet. */
 hs_err
