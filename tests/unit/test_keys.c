@@ -642,6 +642,7 @@ static const struct ossh_type ossh_types[] = {
 	{ "ecdsa", 384, HS_KEY_ECDSA_P384 },
 	{ "ecdsa", 521, HS_KEY_ECDSA_P521 },
 	{ "rsa", 2048, HS_KEY_RSA },
+	{ "rsa", 4096, HS_KEY_RSA },	/* wolfCrypt's RSA_MAX_SIZE */
 };
 
 static int
