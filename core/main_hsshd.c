@@ -114,7 +114,7 @@ static void
 setup_logging(const struct hsshd_args *a, const struct hs_server_config *cfg)
 {
 	enum hs_log_level lvl = (enum hs_log_level)cfg->log_level;
-	bool to_stderr = a->debug > 0 || a->log_stderr;
+	bool to_stderr = a->debug > 0 || a->log_stderr || a->test;
 
 	if (a->debug > 0)
 		lvl = (enum hs_log_level)(HS_LOG_DEBUG1 + (a->debug > 3 ? 2 : a->debug - 1));
