@@ -114,12 +114,17 @@ parse_flag(int ch, struct cli_opts *o, struct hs_client_config *c)
 	}
 }
 
+/* ssh(1): destination is [user@]host or ssh://[user@]host[:port] (RFC 3986 authority). */
 static void
 parse_destination(const char *arg, struct cli_opts *o, struct hs_client_config *c)
 {
-	const char *at = strrchr(arg, '@');
+	static const char scheme[] = "ssh://";
+	bool uri = strncmp(arg, scheme, strlen(scheme)) == 0;
+	const char *at, *colon;
 
-	if (at != NULL) {
+	if (uri)
+		arg += strlen(scheme);
+	if ((at = strrchr(arg, '@')) != NULL) {
 		char *user = strndup(arg, (size_t)(at - arg));
 
 		if (user == NULL)
@@ -131,10 +136,22 @@ parse_destination(const char *arg, struct cli_opts *o, struct hs_client_config *
 			free(user);
 		arg = at + 1;
 	}
-	if (arg[0] == '\0')
-		usage();
-	if ((o->host = strdup(arg)) == NULL)
+	colon = uri ? strrchr(arg, ':') : NULL;
+	if (colon != NULL && strchr(arg, ']') > colon)
+		colon = NULL;	/* inside an IPv6 literal */
+	if (colon != NULL)
+		cli_config(c, "Port", colon + 1);
+	o->host = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+	if (o->host == NULL)
 		exit(EXIT_ERR);
+	if (uri && o->host[0] == '[' && o->host[strlen(o->host) - 1] == ']') {
+		memmove(o->host, o->host + 1, strlen(o->host) - 2);
+		o->host[strlen(o->host) - 2] = '\0';
+	}
+	if (o->host[0] == '\0')
+		usage();
+	if (uri && strchr(arg, '/') != NULL)
+		usage();
 }
 
 static void
