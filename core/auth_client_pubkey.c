@@ -133,7 +133,7 @@ pk_collect_files(struct auth_ctx *ac, struct pk_set *files)
 		}
 		if (r != HS_OK) {
 			if (!c->identity_defaults && access(path, R_OK) != 0)
-				fprintf(stderr, "Warning: Identity file %s not accessible: %s.\r\n",
+				fprintf(stderr, "Warning: identity file %s cannot be read: %s.\r\n",
 				    path, strerror(errno));
 			hc_debug1("Skipping identity %s: %s", path, hs_err_str(r));
 			continue;
@@ -271,7 +271,7 @@ pk_load_private(struct auth_ctx *ac, struct pk_id *id)
 		hs_free_wiped(pass, strlen(pass));
 		pass = NULL;
 		if (r == HS_ERR_PASSPHRASE)
-			fprintf(stderr, "Bad passphrase, try again for %s\r\n", id->path);
+			fprintf(stderr, "Wrong passphrase for %s; try again.\r\n", id->path);
 	}
 	if (pass != NULL)
 		hs_free_wiped(pass, strlen(pass));

@@ -34,16 +34,15 @@ warn_changed(const struct hs_client *cl, const char *kshort, const char *fp,
 
 	fprintf(stderr, "%s\r\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\n%s\r\n",
 	    bar, bar);
-	fprintf(stderr, "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\r\n"
-	    "The server may be impersonated by a man-in-the-middle, or its host key may simply\r\n"
-	    "have been replaced.\r\n");
-	fprintf(stderr, "The fingerprint for the %s key sent by the remote host is\r\n%s.\r\n",
+	fprintf(stderr, "The server now presents a different host key than the one on record.\r\n"
+	    "Either its key was replaced, or someone is intercepting this connection.\r\n");
+	fprintf(stderr, "The %s key offered by the server has the fingerprint\r\n%s.\r\n",
 	    kshort, fp);
-	fprintf(stderr, "Please contact your system administrator.\r\n"
-	    "Add correct host key in %s to get rid of this message.\r\n",
+	fprintf(stderr, "Check the new fingerprint with the server's administrator; if it is right,\r\n"
+	    "replace the old key in %s.\r\n",
 	    cl->cfg.user_known_hosts.n > 0 ? cl->cfg.user_known_hosts.v[0] : res->file);
 	fprintf(stderr, "Offending %s key in %s:%u\r\n", kshort, res->file, res->line);
-	fprintf(stderr, "Host key for %s has changed and you have requested strict checking.\r\n"
+	fprintf(stderr, "Refusing to connect to %s with a changed host key.\r\n"
 	    "Host key verification failed.\r\n", cl->host_key_name);
 }
 
@@ -118,8 +117,9 @@ unknown_host(const struct hs_client *cl, const char *kshort, const char *fp, con
 	if (mode == HS_SHK_ASK && cl->cfg.batch_mode == 1)
 		mode = HS_SHK_YES;
 	if (mode == HS_SHK_YES) {
-		fprintf(stderr, "No %s host key is known for %s and you have requested strict "
-		    "checking.\r\nHost key verification failed.\r\n", kshort, cl->host_key_name);
+		fprintf(stderr, "No %s host key is known for %s, and StrictHostKeyChecking does not "
+		    "allow adding one.\r\nHost key verification failed.\r\n", kshort,
+		    cl->host_key_name);
 		return HS_ERR_HOSTKEY;
 	}
 	if (mode == HS_SHK_ASK && !ask_accept(cl, kshort, fp)) {
