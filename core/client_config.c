@@ -92,6 +92,12 @@ static const struct cf_kw cf_keywords[] = {
 	{ .name = "ControlMaster", .type = CF_STR, .off = F(control_master) },
 	{ .name = "ControlPath", .type = CF_STR, .off = F(control_path) },
 	{ .name = "ControlPersist", .type = CF_STR, .off = F(control_persist) },
+	{ .name = "IgnoreUnknown", .type = CF_STR, .off = F(ignore_unknown) },
+	{ .name = "TCPKeepAlive", .type = CF_ENUM, .off = F(tcp_keepalive), .choices = cf_flag },
+	{ .name = "GSSAPIAuthentication", .type = CF_ENUM, .off = F(gssapi_auth), .choices = cf_flag },
+	{ .name = "ForwardX11", .type = CF_ENUM, .off = F(forward_x11), .choices = cf_flag },
+	{ .name = "VisualHostKey", .type = CF_ENUM, .off = F(visual_host_key), .choices = cf_flag },
+	{ .name = "AddKeysToAgent", .type = CF_STR, .off = F(add_keys_to_agent) },
 	{ 0 }
 };
 
@@ -462,6 +468,9 @@ cf_parse_line_mut(struct hs_client_config *c, struct hs_cfg_parser *p, char *s)
 		return hs_client_config_match(c, p, argv, argc);
 	}
 	if ((k = cf_lookup(kw)) == NULL) {
+		/* ssh_config(5) IgnoreUnknown: set earlier, it silences the keywords it matches */
+		if (c->ignore_unknown != NULL && hs_match_list(kw, c->ignore_unknown, ',') == 1)
+			return HS_OK;
 		cf_complain(p, "Bad configuration option", kw);
 		return HS_ERR_CONFIG;
 	}

@@ -183,6 +183,10 @@ finalize_scalars(struct hs_client_config *c)
 	default_int(&c->permit_local_command, 0);
 	default_int(&c->compression, 0);
 	default_int(&c->forward_agent, 0);
+	default_int(&c->tcp_keepalive, 1);
+	default_int(&c->gssapi_auth, 0);
+	default_int(&c->forward_x11, 0);
+	default_int(&c->visual_host_key, 0);
 	if (c->rekey_bytes < 0)
 		c->rekey_bytes = 0;
 	if (c->rekey_seconds < 0)

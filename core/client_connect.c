@@ -108,6 +108,8 @@ connect_tcp(struct hs_client *cl)
 		return saved == ETIMEDOUT ? HS_ERR_TIMEOUT : HS_ERR_IO;
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (cl->cfg.tcp_keepalive == 1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	hc_debug1("Connection established.");
 	cl->fd_in = cl->fd_out = fd;
 	return HS_OK;

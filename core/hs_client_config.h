@@ -65,6 +65,11 @@ struct hs_client_config {
 	int forward_agent;
 	char *proxy_command;
 	char *control_master, *control_path, *control_persist;
+	char *ignore_unknown;		/* IgnoreUnknown patterns */
+	int tcp_keepalive;
+	/* accepted so common configs load; not acted on */
+	int gssapi_auth, forward_x11, visual_host_key;
+	char *add_keys_to_agent;
 };
 
 /* State while reading one source (a file or the command line). */

@@ -174,6 +174,14 @@ test_errors(void **state)
 	assert_int_equal(hs_client_config_parse_line(&c, &p, "NoSuchThing 1"), HS_ERR_CONFIG);
 	assert_int_equal(hs_client_config_parse_line(&c, &p, "Port 99"), HS_OK);
 	assert_int_equal(c.port, -1);
+	/* IgnoreUnknown silences only the keywords it matches, and only after it is set */
+	p.active = true;
+	assert_int_equal(hs_client_config_parse_line(&c, &p, "UseKeychain yes"), HS_ERR_CONFIG);
+	assert_int_equal(hs_client_config_parse_line(&c, &p, "IgnoreUnknown UseKeychain,Foo*"),
+	    HS_OK);
+	assert_int_equal(hs_client_config_parse_line(&c, &p, "UseKeychain yes"), HS_OK);
+	assert_int_equal(hs_client_config_parse_line(&c, &p, "FooBar 1"), HS_OK);
+	assert_int_equal(hs_client_config_parse_line(&c, &p, "Frobnicate 1"), HS_ERR_CONFIG);
 	hs_client_config_clear(&c);
 
 	hs_client_config_init(&c);
