@@ -67,6 +67,10 @@ HS_MUST_USE hs_err hs_soft_kex_keypair(void *ctx, enum hs_kex_method m, struct h
     struct hs_buf *pub);
 HS_MUST_USE hs_err hs_soft_kex_derive(void *ctx, struct hs_kex_priv *priv, const uint8_t *peer,
     size_t len, struct hs_buf *secret);
+/* ECDH with a given private scalar (big-endian, leading zeros allowed), for the Wycheproof KATs:
+ * validates peer exactly as hs_kex_derive does and appends the shared secret the same way. */
+HS_MUST_USE hs_err hs_soft_ecdh_fixed(enum hs_kex_method m, const uint8_t *scalar, size_t slen,
+    const uint8_t *peer, size_t len, struct hs_buf *secret);
 /* X25519(scalar, u) as RFC 7748 5 defines it (scalar clamped, u's top bit masked), for the KATs. */
 HS_MUST_USE hs_err hs_soft_x25519(const uint8_t scalar[32], const uint8_t u[32], uint8_t out[32]);
 

@@ -79,6 +79,18 @@ out:
 	return r;
 }
 
+/* n as exactly len big-endian bytes. */
+static hs_err
+rsa_modulus(RsaKey *k, uint8_t *out, size_t len)
+{
+	int n = mp_unsigned_bin_size(&k->n);
+
+	HS_ENSURE(n > 0 && (size_t)n <= len, HS_ERR_INTERNAL);
+	memset(out, 0, len - (size_t)n);
+	HS_ENSURE(mp_to_unsigned_bin(&k->n, out + len - (size_t)n) == MP_OKAY, HS_ERR_PROVIDER);
+	return HS_OK;
+}
+
 static hs_err
 verify_rsa(struct hs_soft_key *sk, enum hs_sig_alg alg, const uint8_t *sig, size_t slen,
     const uint8_t *m, size_t mlen)
@@ -93,6 +105,10 @@ verify_rsa(struct hs_soft_key *sk, enum hs_sig_alg alg, const uint8_t *sig, size
 	HS_ENSURE(slen > 0 && slen <= modlen, HS_ERR_SIG);
 	memset(s, 0, modlen - slen);
 	memcpy(s + modlen - slen, sig, slen);
+	/* RFC 8017 5.2.2 (RSAVP1): the representative must be below n; wolfCrypt 5.5.4 reduces it
+	 * instead, which Wycheproof flags as malleability. Both values are public. */
+	HS_GUARD(rsa_modulus(&sk->u.rsa, dec, modlen));
+	HS_ENSURE(memcmp(s, dec, modlen) < 0, HS_ERR_SIG);
 	HS_GUARD(rsa_digest_info(hs_sig_alg_hash(alg), m, mlen, t, &tlen));
 	ret = wc_RsaSSL_Verify(s, (word32)modlen, dec, sizeof(dec), &sk->u.rsa);
 	HS_ENSURE(ret > 0 && (size_t)ret == tlen && hs_ct_memeq(dec, t, tlen), HS_ERR_SIG);
@@ -170,6 +186,22 @@ sign_ed25519(struct hs_soft_key *sk, const uint8_t *m, size_t mlen, struct hs_bu
 	return hs_buf_put_string(out, s, slen);
 }
 
+/* RFC 8032 5.1.7 step 1: S must be below the group order L (little-endian, public data).
+ * wolfCrypt 5.5.4 does not check this, which would make signatures malleable. */
+static bool
+ed25519_s_reduced(const uint8_t s[32])
+{
+	static const uint8_t order[32] = { 0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6,
+	    0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0x10 };
+	int i;
+
+	for (i = 31; i >= 0; i--)
+		if (s[i] != order[i])
+			return s[i] < order[i];
+	return false;	/* S == L */
+}
+
 static hs_err
 verify_ed25519(struct hs_soft_key *sk, const uint8_t *sig, size_t siglen, const uint8_t *m,
     size_t mlen)
@@ -177,6 +209,7 @@ verify_ed25519(struct hs_soft_key *sk, const uint8_t *sig, size_t siglen, const 
 	int res = 0, ret;
 
 	HS_ENSURE(siglen == ED25519_SIG_SIZE, HS_ERR_SIG);
+	HS_ENSURE(ed25519_s_reduced(sig + 32), HS_ERR_SIG);
 	ret = wc_ed25519_verify_msg(sig, (word32)siglen, m, (word32)mlen, &res, &sk->u.ed);
 	HS_ENSURE(ret == 0 && res == 1, HS_ERR_SIG);
 	return HS_OK;

@@ -355,3 +355,34 @@ out:
 	hs_wipe(&k, sizeof(k));
 	return r;
 }
+
+hs_err
+hs_soft_ecdh_fixed(enum hs_kex_method m, const uint8_t *scalar, size_t slen, const uint8_t *peer,
+    size_t len, struct hs_buf *secret)
+{
+	const struct kex_alg *a = kex_find(m);
+	struct hs_kex_priv k = { .alg = a };
+	WC_RNG *rng = hs_soft_rng();
+	hs_err r;
+	int ret;
+
+	HS_ENSURE(a != NULL && a->fam == &fam_ecdh, HS_ERR_UNSUPPORTED);
+	HS_ENSURE(rng != NULL, HS_ERR_PROVIDER);
+	while (slen > 0 && scalar[0] == 0) {
+		scalar++;
+		slen--;
+	}
+	HS_ENSURE(slen > 0 && slen <= a->size, HS_ERR_FORMAT);
+	if ((ret = wc_ecc_init(&k.u.ec)) != 0)
+		return wc_fail("ECC init", ret);
+	k.init = true;
+	ret = wc_ecc_import_private_key_ex(scalar, (word32)slen, NULL, 0, &k.u.ec, a->curve);
+	if (ret == 0)
+		ret = wc_ecc_set_rng(&k.u.ec, rng);
+	HS_ENSURE_GOTO(ret == 0, HS_ERR_FORMAT, r, out);
+	r = derive_ecdh(&k, peer, len, secret);
+out:
+	wc_ecc_free(&k.u.ec);
+	hs_wipe(&k, sizeof(k));
+	return r;
+}

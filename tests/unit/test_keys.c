@@ -72,7 +72,8 @@ unhex(const char *s, size_t *len)
 static bool
 vec_next(FILE *f, struct vec *v)
 {
-	char line[8192], *eq, *val;
+	static char line[65536];
+	char *eq, *val;
 
 	vec_clear(v);
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -106,6 +107,26 @@ vec_get(const struct vec *v, const char *name, size_t *len)
 				*len = v->len[i];
 			return v->bin[i] ? v->bin[i] : (const uint8_t *)"";
 		}
+	fail_msg("vector field %s missing", name);
+	return NULL;
+}
+
+
+static bool
+vec_has(const struct vec *v, const char *name)
+{
+	for (int i = 0; i < v->n; i++)
+		if (strcmp(v->name[i], name) == 0)
+			return true;
+	return false;
+}
+
+static const char *
+vec_text(const struct vec *v, const char *name)
+{
+	for (int i = 0; i < v->n; i++)
+		if (strcmp(v->name[i], name) == 0)
+			return v->text[i];
 	fail_msg("vector field %s missing", name);
 	return NULL;
 }
@@ -504,6 +525,182 @@ test_generate_bounds(void **state)
 	assert_null(k);
 }
 
+/* ---- Project Wycheproof (vectors/wycheproof/, converted by convert.py) ---- */
+
+struct wy_count {
+	int valid, invalid, acceptable;
+};
+
+static const char *wy_file;	/* for failure messages */
+
+/* Check a result against the expectation: valid must pass, invalid must fail, acceptable may
+ * go either way. */
+static void
+wy_check(const struct vec *v, hs_err r, struct wy_count *c)
+{
+	const char *res = vec_text(v, "result");
+
+	if (strcmp(res, "valid") == 0) {
+		if (r != HS_OK)
+			fail_msg("%s tc %s: valid case refused (%d)", wy_file, vec_text(v, "tc"), r);
+		c->valid++;
+	} else if (strcmp(res, "invalid") == 0) {
+		if (r == HS_OK)
+			fail_msg("%s tc %s: invalid case accepted", wy_file, vec_text(v, "tc"));
+		c->invalid++;
+	} else {
+		c->acceptable++;
+	}
+}
+
+/* An SSH signature (string name, string blob) from a raw blob. */
+static struct hs_buf *
+ssh_sig(const char *name, const uint8_t *blob, size_t len)
+{
+	struct hs_buf *b = newbuf();
+
+	assert_int_equal(hs_buf_put_cstring(b, name), HS_OK);
+	assert_int_equal(hs_buf_put_string(b, blob, len), HS_OK);
+	return b;
+}
+
+static struct wy_count
+wy_verify_file(const char *file, enum hs_key_type type, const char *alg)
+{
+	FILE *f = vec_open(file);
+	struct vec v = { 0 };
+	struct hs_key *k = NULL;
+	struct wy_count c = { 0 };
+
+	wy_file = file;
+	while (vec_next(f, &v)) {
+		struct hs_key_raw raw = { .type = type };
+		struct hs_buf *inner, *sig;
+		size_t ml, l1, l2;
+		const uint8_t *msg;
+
+		if (vec_has(&v, "pub") || vec_has(&v, "n")) {
+			hs_key_free(k);
+			if (type == HS_KEY_RSA) {
+				const uint8_t *n = vec_get(&v, "n", &raw.n_len);
+				const uint8_t *e = vec_get(&v, "e", &raw.e_len);
+
+				assert_true(raw.n_len <= sizeof(raw.n) && raw.e_len <= sizeof(raw.e));
+				memcpy(raw.n, n, raw.n_len);
+				memcpy(raw.e, e, raw.e_len);
+			} else {
+				const uint8_t *pub = vec_get(&v, "pub", &raw.pub_len);
+
+				assert_true(raw.pub_len <= sizeof(raw.pub));
+				memcpy(raw.pub, pub, raw.pub_len);
+			}
+			assert_int_equal(hs_key_from_raw(&raw, &k), HS_OK);
+			continue;
+		}
+		assert_non_null(k);
+		msg = vec_get(&v, "msg", &ml);
+		if (vec_has(&v, "r")) {
+			const uint8_t *r = vec_get(&v, "r", &l1), *s = vec_get(&v, "s", &l2);
+
+			/* The integers go in verbatim: a non-minimal or negative one must be refused. */
+			inner = newbuf();
+			assert_int_equal(hs_buf_put_string(inner, r, l1), HS_OK);
+			assert_int_equal(hs_buf_put_string(inner, s, l2), HS_OK);
+			sig = ssh_sig(alg, hs_buf_ptr(inner), hs_buf_len(inner));
+			hs_buf_free(inner);
+		} else {
+			const uint8_t *s = vec_get(&v, "sig", &l1);
+
+			sig = ssh_sig(alg, s, l1);
+		}
+		wy_check(&v, hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), msg, ml, NULL), &c);
+		hs_buf_free(sig);
+	}
+	hs_key_free(k);
+	vec_clear(&v);
+	fclose(f);
+	assert_true(c.valid > 0 && c.invalid > 0);
+	return c;
+}
+
+static void
+test_wycheproof_ecdsa(void **state)
+{
+	wy_verify_file("wycheproof/ecdsa_p256_p1363.txt", HS_KEY_ECDSA_P256, "ecdsa-sha2-nistp256");
+	wy_verify_file("wycheproof/ecdsa_p256.txt", HS_KEY_ECDSA_P256, "ecdsa-sha2-nistp256");
+	wy_verify_file("wycheproof/ecdsa_p384.txt", HS_KEY_ECDSA_P384, "ecdsa-sha2-nistp384");
+	wy_verify_file("wycheproof/ecdsa_p521.txt", HS_KEY_ECDSA_P521, "ecdsa-sha2-nistp521");
+}
+
+static void
+test_wycheproof_ed25519(void **state)
+{
+	wy_verify_file("wycheproof/ed25519.txt", HS_KEY_ED25519, "ssh-ed25519");
+}
+
+static void
+test_wycheproof_rsa_verify(void **state)
+{
+	wy_verify_file("wycheproof/rsa_2048_sha256.txt", HS_KEY_RSA, "rsa-sha2-256");
+	wy_verify_file("wycheproof/rsa_2048_sha512.txt", HS_KEY_RSA, "rsa-sha2-512");
+	wy_verify_file("wycheproof/rsa_3072_sha256.txt", HS_KEY_RSA, "rsa-sha2-256");
+	wy_verify_file("wycheproof/rsa_4096_sha512.txt", HS_KEY_RSA, "rsa-sha2-512");
+}
+
+/* PKCS#1 v1.5 signatures are deterministic: ours must equal Wycheproof's byte for byte. */
+static void
+test_wycheproof_rsa_sign(void **state)
+{
+	FILE *f = vec_open("wycheproof/rsa_3072_sign.txt");
+	struct vec v = { 0 };
+	struct hs_key *k = NULL;
+	enum hs_sig_alg alg = HS_SIG_UNKNOWN;
+	int count = 0;
+
+	while (vec_next(f, &v)) {
+		struct hs_key_raw raw = { .type = HS_KEY_RSA };
+		struct hs_buf *sig, *want;
+		const uint8_t *msg, *exp;
+		size_t ml, el;
+
+		if (vec_has(&v, "n")) {
+			static const char *const f6[] = { "n", "e", "d", "p", "q", "iqmp" };
+			uint8_t *dst[] = { raw.n, raw.e, raw.d, raw.p, raw.q, raw.iqmp };
+			size_t *len[] = { &raw.n_len, &raw.e_len, &raw.d_len, &raw.p_len, &raw.q_len,
+			    &raw.iqmp_len };
+
+			for (int i = 0; i < 6; i++) {
+				const uint8_t *src = vec_get(&v, f6[i], len[i]);
+
+				assert_true(*len[i] <= (i == 0 || i == 2 ? 512u : i == 1 ? 8u : 256u));
+				memcpy(dst[i], src, *len[i]);
+			}
+			hs_key_free(k);
+			assert_int_equal(hs_key_from_raw(&raw, &k), HS_OK);
+			alg = strcmp(vec_text(&v, "sha"), "SHA-256") == 0 ? HS_SIG_RSA_SHA256 :
+			    HS_SIG_RSA_SHA512;
+			hs_key_raw_wipe(&raw);
+			continue;
+		}
+		if (strcmp(vec_text(&v, "result"), "valid") != 0)
+			continue;	/* "short signature": RFC 8332 wants the full modulus length */
+		msg = vec_get(&v, "msg", &ml);
+		exp = vec_get(&v, "sig", &el);
+		sig = newbuf();
+		assert_int_equal(hs_key_sign(k, alg, msg, ml, sig), HS_OK);
+		want = ssh_sig(hs_sig_alg_name(alg), exp, el);
+		assert_int_equal(hs_buf_len(sig), hs_buf_len(want));
+		assert_memory_equal(hs_buf_ptr(sig), hs_buf_ptr(want), hs_buf_len(want));
+		hs_buf_free(sig);
+		hs_buf_free(want);
+		count++;
+	}
+	assert_true(count >= 10);
+	hs_key_free(k);
+	vec_clear(&v);
+	fclose(f);
+}
+
 /* ---- against OpenSSH's ssh-keygen ---- */
 
 static char tmpdir[64];
@@ -834,6 +1031,10 @@ main(void)
 		cmocka_unit_test(test_blob_invalid_points),
 		cmocka_unit_test(test_raw_roundtrip),
 		cmocka_unit_test(test_generate_bounds),
+		cmocka_unit_test(test_wycheproof_ecdsa),
+		cmocka_unit_test(test_wycheproof_ed25519),
+		cmocka_unit_test(test_wycheproof_rsa_verify),
+		cmocka_unit_test(test_wycheproof_rsa_sign),
 	};
 	const struct CMUnitTest ossh_tests[] = {
 		cmocka_unit_test(test_openssh_fingerprint),
