@@ -163,6 +163,12 @@ def rsa_sign(src, dst):
     print(dst, n)
 
 
+NAMED_CURVE_ALG = {
+    48: bytes.fromhex("06072a8648ce3d020106052b81040022"),
+    66: bytes.fromhex("06072a8648ce3d020106052b81040023"),
+}
+
+
 def spki_point(der_hex, size):
     """The EC point of a plain SubjectPublicKeyInfo, or None."""
     b = bytes.fromhex(der_hex)
@@ -173,6 +179,10 @@ def spki_point(der_hex, size):
         if b[i] != 0x30:
             return None
         n, j = der_len(b, i + 1)
+        # AlgorithmIdentifier must be id-ecPublicKey with the named curve (RFC 5480 2.1.1);
+        # explicit parameters do not exist in SSH.
+        if b[j:j + n] != NAMED_CURVE_ALG[size]:
+            return None
         i = j + n
         if b[i] != 0x03:
             return None
