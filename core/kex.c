@@ -272,6 +272,11 @@ hs_kex_check_rekey(struct hs_transport *t)
 
 	if (t->dead != HS_OK || t->kex_count == 0 || t->kex_state != HS_KEXS_IDLE)
 		return HS_OK;
+	/* Like OpenSSH: no automatic rekey before authentication (OpenSSH peers refuse KEXINIT while
+	 * authenticating), and at least one packet under each set of keys, so that tiny limits still
+	 * make progress. An explicit hs_transport_rekey() is not limited. */
+	if (!t->authenticated || (t->out.packets == 0 && t->in.packets == 0))
+		return HS_OK;
 	due = t->out.bytes >= t->rekey_bytes || t->in.bytes >= t->rekey_bytes ||
 	    (t->cfg.rekey_seconds != 0 &&
 	    mono_seconds() - t->last_kex_time >= (time_t)t->cfg.rekey_seconds);

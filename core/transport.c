@@ -103,6 +103,7 @@ hs_transport_new(int fd_in, int fd_out, const struct hs_transport_cfg *cfg,
 	HS_GUARD_GOTO(hs_buf_new(IBUF_MAX, &t->ibuf), r, out);
 	HS_GUARD_GOTO(hs_buf_new(HS_BUF_MAX_DEFAULT, &t->obuf), r, out);
 	HS_GUARD_GOTO(hs_buf_new(HS_BUF_MAX_DEFAULT, &t->held), r, out);
+	HS_GUARD_GOTO(hs_buf_new(HS_BUF_MAX_DEFAULT, &t->inq), r, out);
 	peer_name(fd_in, t->peer, sizeof(t->peer));
 	/* Never block: reads and writes return HS_ERR_AGAIN instead. */
 	(void)fcntl(fd_in, F_SETFL, fcntl(fd_in, F_GETFL) | O_NONBLOCK);
@@ -127,6 +128,7 @@ hs_transport_free(struct hs_transport *t)
 	hs_buf_free(t->ibuf);
 	hs_buf_free(t->obuf);
 	hs_buf_free(t->held);
+	hs_buf_free(t->inq);
 	free(t->kex_algs);
 	free(t->hostkey_algs);
 	free(t->ciphers);
@@ -271,10 +273,21 @@ hs_transport_send(struct hs_transport *t, const struct hs_buf *payload)
 	if (t->dead != HS_OK)
 		return t->dead;
 	HS_ENSURE(hs_buf_len(payload) > 0, HS_ERR_INTERNAL);
+	/* The server's USERAUTH_SUCCESS ends the pre-auth phase (see hs_kex_check_rekey). */
+	if (hs_buf_ptr(payload)[0] == HS_MSG_USERAUTH_SUCCESS)
+		t->authenticated = true;
 	if (transport_holding(t))
 		return hs_buf_put_stringb(t->held, payload);
 	HS_GUARD(hs_transport_send_now(t, payload));
 	return hs_kex_check_rekey(t);
+}
+
+hs_err
+hs_transport_stash(struct hs_transport *t, uint8_t type, const struct hs_buf *msg)
+{
+	HS_GUARD(hs_buf_put_u32(t->inq, (uint32_t)(1 + hs_buf_len(msg))));
+	HS_GUARD(hs_buf_put_u8(t->inq, type));
+	return hs_buf_put_buf(t->inq, msg);
 }
 
 hs_err

@@ -127,6 +127,8 @@ hs_transport_step(struct hs_transport *t, uint8_t *type, struct hs_buf **msg)
 		    "message before key exchange");
 		goto out;
 	}
+	if (ty == HS_MSG_USERAUTH_SUCCESS)
+		t->authenticated = true;	/* the client's end of the pre-auth phase */
 	*type = ty;
 	*msg = m;
 	m = NULL;
@@ -138,12 +140,33 @@ out:
 	return r;
 }
 
+/* A message a flush read ahead (see hs_transport_flush). */
+static hs_err
+next_stashed(struct hs_transport *t, uint8_t *type, struct hs_buf **msg)
+{
+	hs_err r;
+	struct hs_buf *v = NULL;
+	const uint8_t *p;
+	size_t n;
+
+	HS_GUARD(hs_buf_get_string(t->inq, &p, &n));
+	HS_GUARD_GOTO(hs_buf_from(p, n, &v), r, out);
+	HS_GUARD_GOTO(hs_buf_get_u8(v, type), r, out);
+	HS_GUARD_GOTO(hs_buf_dup(v, msg), r, out);
+	r = HS_OK;
+out:
+	hs_buf_free(v);
+	return r;
+}
+
 hs_err
 hs_transport_next(struct hs_transport *t, uint8_t *type, struct hs_buf **msg)
 {
 	hs_err r;
 
 	*msg = NULL;
+	if (hs_buf_len(t->inq) > 0)
+		return next_stashed(t, type, msg);
 	for (;;) {
 		HS_GUARD(hs_transport_step(t, type, msg));
 		if ((r = hs_kex_check_rekey(t)) != HS_OK) {

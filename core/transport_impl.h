@@ -65,6 +65,7 @@ struct hs_dir {
 	size_t mac_len;
 	uint32_t seq;			/* RFC 4253 6.4: wraps at 2^32 */
 	uint64_t bytes;			/* since the last NEWKEYS, for rekeying */
+	uint64_t packets;		/* since the last NEWKEYS */
 };
 
 enum hs_kex_state {
@@ -90,6 +91,7 @@ struct hs_transport {
 	struct hs_buf *ibuf;		/* raw bytes read, not yet processed */
 	struct hs_buf *obuf;		/* encoded bytes waiting to be written */
 	struct hs_buf *held;		/* upper-layer payloads held during KEX, as strings */
+	struct hs_buf *inq;		/* upper-layer messages read by a flush, as strings */
 	struct hs_dir in, out;
 	struct hs_dir next_in, next_out;	/* keys waiting for NEWKEYS */
 	uint32_t last_seq_in;		/* sequence number of the packet being dispatched */
@@ -101,6 +103,7 @@ struct hs_transport {
 	uint64_t kex_count;		/* completed key exchanges */
 	bool strict;			/* strict KEX agreed (PROTOCOL 1.10) */
 	bool peer_ext_info;		/* client offered ext-info-c (server side) */
+	bool authenticated;		/* USERAUTH_SUCCESS seen: automatic rekeying allowed */
 	time_t last_kex_time;
 	uint64_t rekey_bytes;
 
@@ -139,6 +142,9 @@ HS_MUST_USE hs_err hs_transport_send_simple(struct hs_transport *t, uint8_t type
     bool with_v, const char *s);
 /* Record a fatal error; log line already written by the caller. Returns e. */
 hs_err hs_transport_fail(struct hs_transport *t, hs_err e, uint32_t reason, const char *desc);
+/* Keep an upper-layer message (type, then msg's unread bytes) for hs_transport_next(). */
+HS_MUST_USE hs_err hs_transport_stash(struct hs_transport *t, uint8_t type,
+    const struct hs_buf *msg);
 /* Release payloads held during a key exchange. */
 HS_MUST_USE hs_err hs_transport_release_held(struct hs_transport *t);
 /* Process one packet from ibuf; an upper-layer message is returned in type and msg (msg NULL

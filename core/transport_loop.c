@@ -149,21 +149,54 @@ hs_transport_wait(struct hs_transport *t, int timeout_ms, uint8_t *type, struct 
 	}
 }
 
+/* Messages held behind a running rekey count as queued: a flush must finish the key exchange to
+ * send them (e.g. a server's last CHANNEL_CLOSE before it exits). */
+static bool
+flush_held(const struct hs_transport *t)
+{
+	return hs_buf_len(t->held) > 0 && t->kex_count > 0 && t->dead == HS_OK && !t->disc_sent;
+}
+
+/* Process what has arrived; upper-layer messages are stashed for hs_transport_next(). */
+static hs_err
+flush_progress(struct hs_transport *t)
+{
+	hs_err r;
+	uint8_t type;
+	struct hs_buf *m = NULL;
+
+	while ((r = hs_transport_step(t, &type, &m)) == HS_OK) {
+		if (m != NULL)
+			r = hs_transport_stash(t, type, m);
+		hs_buf_free(m);
+		m = NULL;
+		HS_GUARD(r);
+	}
+	return r == HS_ERR_AGAIN ? HS_OK : r;
+}
+
 hs_err
 hs_transport_flush(struct hs_transport *t, int timeout_ms)
 {
 	int64_t deadline = deadline_of(timeout_ms);
 	hs_err r;
 
-	while (hs_transport_want_write(t)) {
+	for (;;) {
 		r = hs_transport_write(t);
-		if (r == HS_OK)
-			break;
-		if (r != HS_ERR_AGAIN)
+		if (r != HS_OK && r != HS_ERR_AGAIN)
 			return r;
-		HS_GUARD(loop_poll(t, deadline, false));
+		if (!flush_held(t)) {
+			if (r == HS_OK)
+				return HS_OK;
+		} else {
+			HS_GUARD(flush_progress(t));
+			if (!flush_held(t))
+				continue;
+		}
+		HS_GUARD(loop_poll(t, deadline, flush_held(t)));
+		if (flush_held(t) && (r = hs_transport_read(t)) != HS_OK && r != HS_ERR_AGAIN)
+			return r;
 	}
-	return HS_OK;
 }
 
 int
@@ -172,7 +205,9 @@ hs_transport_timeout_ms(const struct hs_transport *t)
 	struct timespec ts;
 	int64_t due;
 
-	if (t->cfg.rekey_seconds == 0 || t->kex_count == 0 || t->kex_state != HS_KEXS_IDLE)
+	/* Nothing is due while hs_kex_check_rekey() would decline (no busy polling). */
+	if (t->cfg.rekey_seconds == 0 || t->kex_count == 0 || t->kex_state != HS_KEXS_IDLE ||
+	    !t->authenticated || (t->out.packets == 0 && t->in.packets == 0))
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	due = ((int64_t)t->last_kex_time + t->cfg.rekey_seconds - ts.tv_sec) * 1000;

@@ -33,6 +33,7 @@ hs_dir_install(struct hs_dir *cur, struct hs_dir *next, bool reset_seq)
 	/* PROTOCOL 1.10 (strict KEX): sequence numbers restart at 0 after each NEWKEYS. */
 	cur->seq = reset_seq ? 0 : seq;
 	cur->bytes = 0;
+	cur->packets = 0;
 	memset(next, 0, sizeof(*next));
 	next->block = 8;
 }
@@ -126,6 +127,7 @@ hs_packet_put(struct hs_transport *t, const uint8_t *payload, size_t len)
 	HS_GUARD_GOTO(pkt_seal(d, clear, t->obuf), r, out);
 	d->seq++;	/* RFC 4253 6.4: wraps at 2^32 (unsigned arithmetic) */
 	d->bytes += hs_buf_len(t->obuf) - before;
+	d->packets++;
 	t->total_out += hs_buf_len(t->obuf) - before;
 	r = HS_OK;
 out:
@@ -271,6 +273,7 @@ hs_packet_get(struct hs_transport *t, struct hs_buf **payload)
 	}
 	t->last_seq_in = d->seq++;
 	d->bytes += total;
+	d->packets++;
 	t->total_in += total;
 	r = HS_OK;
 out:

@@ -30,6 +30,7 @@ struct opts {
 	uint64_t rekey_bytes;
 	struct hs_key *key;
 	int expect;		/* server: the error the connection is expected to end with */
+	bool auth;		/* server: send USERAUTH_SUCCESS first (allows automatic rekeys) */
 };
 
 static struct hs_key *ed_key;
@@ -70,6 +71,9 @@ server_main(int fd, const struct opts *o)
 		return r == o->expect ? 0 : 3;
 	if (hs_buf_new(HS_MAX_PACKET, &reply) != HS_OK)
 		return 4;
+	if (o->auth && (hs_buf_put_u8(reply, HS_MSG_USERAUTH_SUCCESS) != HS_OK ||
+	    hs_transport_send(t, reply) != HS_OK))
+		return 10;
 	for (;;) {
 		if ((r = hs_transport_wait(t, TMO, &type, &m)) != HS_OK)
 			return r == o->expect ? 0 : 5;
@@ -154,6 +158,18 @@ roundtrip(struct hs_transport *t, uint8_t type, size_t n)
 		assert_int_equal(q[i], (uint8_t)(i * 7 + n));
 	hs_buf_free(m);
 	hs_buf_free(b);
+}
+
+/* Read the server's USERAUTH_SUCCESS (opts.auth). */
+static void
+client_auth(struct hs_transport *t)
+{
+	struct hs_buf *m = NULL;
+	uint8_t rt;
+
+	assert_int_equal(hs_transport_wait(t, TMO, &rt, &m), HS_OK);
+	assert_int_equal(rt, HS_MSG_USERAUTH_SUCCESS);
+	hs_buf_free(m);
 }
 
 /* QUIT: returns the server's kex count. */
@@ -302,19 +318,57 @@ test_rekey_midstream(void **state)
 static void
 test_rekey_bytes(void **state)
 {
-	struct opts o = { .cipher = "chacha20-poly1305@openssh.com", .rekey_bytes = 64 * 1024 };
+	struct opts o = { .cipher = "chacha20-poly1305@openssh.com", .rekey_bytes = 64 * 1024,
+	    .auth = true };
 	int fd;
 	pid_t pid = spawn_server(&o, &fd);
 	struct hs_transport *t = client_new(fd, &o);
 	uint64_t kc;
 
 	assert_int_equal(hs_transport_handshake(t, TMO), HS_OK);
+	client_auth(t);
 	for (int i = 0; i < 40; i++)
 		roundtrip(t, MSG_DATA, 10000);
 	hs_transport_stats(t, NULL, NULL, &kc);
 	/* 400 kB each way with a 64 KiB limit: several exchanges, started by either side. */
 	assert_true(kc >= 4);
 	assert_true(quit(t) >= 4);
+	hs_transport_free(t);
+	close(fd);
+	assert_int_equal(reap(pid), 0);
+}
+
+/* A 16-byte limit (OpenSSH's regress "rekeylimit 16"): no automatic rekey before
+ * authentication, then a rekey after (nearly) every packet, and the data still gets through. */
+static void
+test_rekey_tiny_limit(void **state)
+{
+	struct opts o = { .rekey_bytes = 16, .auth = true };
+	struct opts pre = { .rekey_bytes = 16 };
+	int fd;
+	pid_t pid = spawn_server(&pre, &fd);
+	struct hs_transport *t = client_new(fd, &pre);
+	uint64_t kc;
+
+	assert_int_equal(hs_transport_handshake(t, TMO), HS_OK);
+	for (int i = 0; i < 5; i++)
+		roundtrip(t, MSG_DATA, 100);
+	hs_transport_stats(t, NULL, NULL, &kc);
+	assert_int_equal(kc, 1);
+	assert_int_equal(quit(t), 1);
+	hs_transport_free(t);
+	close(fd);
+	assert_int_equal(reap(pid), 0);
+
+	pid = spawn_server(&o, &fd);
+	t = client_new(fd, &o);
+	assert_int_equal(hs_transport_handshake(t, TMO), HS_OK);
+	client_auth(t);
+	for (int i = 0; i < 20; i++)
+		roundtrip(t, MSG_DATA, 1000 * (size_t)i);
+	hs_transport_stats(t, NULL, NULL, &kc);
+	assert_true(kc >= 10);
+	assert_true(quit(t) >= 10);
 	hs_transport_free(t);
 	close(fd);
 	assert_int_equal(reap(pid), 0);
@@ -749,7 +803,7 @@ test_wrong_guess_ignored(void **state)
 static void
 test_rekey_seconds(void **state)
 {
-	struct opts o = { .cipher = "aes256-gcm@openssh.com" };
+	struct opts o = { .cipher = "aes256-gcm@openssh.com", .auth = true };
 	int fd;
 	pid_t pid = spawn_server(&o, &fd);
 	struct hs_transport_cfg c = { .server = false, .rekey_seconds = 1 };
@@ -758,6 +812,8 @@ test_rekey_seconds(void **state)
 
 	assert_int_equal(hs_transport_new(fd, fd, &c, &t), HS_OK);
 	assert_int_equal(hs_transport_handshake(t, TMO), HS_OK);
+	assert_int_equal(hs_transport_timeout_ms(t), -1);	/* not before authentication */
+	client_auth(t);
 	assert_true(hs_transport_timeout_ms(t) >= 0 && hs_transport_timeout_ms(t) <= 1000);
 	roundtrip(t, MSG_DATA, 100);
 	usleep(1100 * 1000);
@@ -843,6 +899,7 @@ main(void)
 		cmocka_unit_test(test_flipped_bit),
 		cmocka_unit_test(test_rekey_midstream),
 		cmocka_unit_test(test_rekey_bytes),
+		cmocka_unit_test(test_rekey_tiny_limit),
 		cmocka_unit_test(test_all_combinations),
 		cmocka_unit_test(test_hostkey_types),
 	};
