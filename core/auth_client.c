@@ -198,6 +198,7 @@ static const struct {
 	hs_err (*run)(struct auth_ctx *ac);
 } auth_methods[] = {
 	{ "publickey", offsetof(struct hs_client_config, pubkey_auth), hs_auth_pubkey },
+	{ "keyboard-interactive", offsetof(struct hs_client_config, kbdint_auth), hs_auth_kbdint },
 	{ "password", offsetof(struct hs_client_config, password_auth), auth_password },
 };
 

@@ -195,7 +195,7 @@ finalize_scalars(struct hs_client_config *c)
 		fprintf(stderr, "%s: Bad port '%d'\n", HS_PROGNAME, c->port);
 		return HS_ERR_CONFIG;
 	}
-	HS_GUARD(default_str(&c->preferred_auth, "publickey,password"));
+	HS_GUARD(default_str(&c->preferred_auth, "publickey,keyboard-interactive,password"));
 	HS_GUARD(default_str(&c->update_host_keys, "no"));
 	return HS_OK;
 }

@@ -103,6 +103,8 @@ HS_MUST_USE hs_err hs_auth_verdict(struct auth_ctx *ac);
 bool hs_auth_method_allowed(const struct auth_ctx *ac, const char *method);
 /* auth_client_pubkey.c: agent keys, then IdentityFiles. HS_ERR_AUTH when none was accepted. */
 HS_MUST_USE hs_err hs_auth_pubkey(struct auth_ctx *ac);
+/* auth_client_kbdint.c: RFC 4256 keyboard-interactive. HS_ERR_AUTH when refused. */
+HS_MUST_USE hs_err hs_auth_kbdint(struct auth_ctx *ac);
 
 /* client_main.c */
 int hs_client_main(int argc, char **argv);
