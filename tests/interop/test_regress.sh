@@ -33,7 +33,9 @@
 #   proto-mismatch: `echo SSH-1.5-HALLO | hsshd -i -f cfg` must exit 255; proto-version:
 #   `hsshd -i` with empty stdin must print an "SSH-2.0-" banner; exit-status: status sent after
 #   stdout/stderr closed early; stderr-after-eof: no extended data after CHANNEL_EOF; rekey:
-#   server-initiated rekey by RekeyLimit bytes and by time, client-initiated rekey mid-transfer;
+#   server-initiated rekey by RekeyLimit bytes and by time, client-initiated rekey mid-transfer,
+#   but no server-initiated rekey before USERAUTH_SUCCESS (OpenSSH's client rejects a KEXINIT
+#   during auth: "server rekeylimit 16" failed that way once);
 #   kextype/try-ciphers: every listed KEX/cipher/MAC selected by "Ciphers=/MACs=/KexAlgorithms=".
 #   connect.sh also runs the daemon (start_sshd) and a netcat ProxyCommand.
 # broken-pipe.sh in 9.2 reads a nonexistent config and so passes with any server.
