@@ -122,7 +122,7 @@ hs_cleanup()
 		[ -f "$f" ] || continue
 		(
 			flock 9
-			grep -v -F " $HS_TAG" "$f" >"$f.tmp.$$"
+			grep -v " $HS_TAG\$" "$f" >"$f.tmp.$$"
 			cat "$f.tmp.$$" >"$f"
 			rm -f "$f.tmp.$$"
 		) 9>"$HS_LOCK"
