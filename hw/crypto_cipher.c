@@ -393,7 +393,9 @@ crypt_ctr(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src,
 	int ret;
 
 	memmove(dst, src, aadlen);
-	if (len > 0 && (ret = wc_AesCtrEncrypt(&c->aes, dst + aadlen, src + aadlen, (word32)len)) != 0)
+	if (len == 0)
+		return HS_OK;
+	if ((ret = wc_AesCtrEncrypt(&c->aes, dst + aadlen, src + aadlen, (word32)len)) != 0)
 		return wc_fail("AES-CTR", ret);
 	return HS_OK;
 }

@@ -329,10 +329,12 @@ hs_kdf_ssh(enum hs_hash_alg alg, const uint8_t *k_enc, size_t k_len, const uint8
 	cap = (outlen + hl - 1) / hl * hl;
 	if ((km = hs_calloc(1, cap)) == NULL)
 		return HS_ERR_ALLOC;
-	HS_GUARD_GOTO(kdf_block(alg, k_enc, k_len, h, h_len, &let, 1, session_id, sid_len, km), r, out);
+	HS_GUARD_GOTO(kdf_block(alg, k_enc, k_len, h, h_len, &let, 1, session_id, sid_len, km), r,
+	    out);
 	/* K2 = HASH(K || H || K1), K3 = HASH(K || H || K1 || K2), ... */
 	for (have = hl; have < outlen; have += hl) {
-		HS_GUARD_GOTO(kdf_block(alg, k_enc, k_len, h, h_len, km, have, NULL, 0, blk), r, out);
+		HS_GUARD_GOTO(kdf_block(alg, k_enc, k_len, h, h_len, km, have, NULL, 0, blk), r,
+		    out);
 		memcpy(km + have, blk, hl);
 	}
 	memcpy(out, km, outlen);

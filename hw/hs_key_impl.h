@@ -74,7 +74,7 @@ HS_MUST_USE hs_err hs_soft_ecdh_fixed(enum hs_kex_method m, const uint8_t *scala
 /* X25519(scalar, u) as RFC 7748 5 defines it (scalar clamped, u's top bit masked), for the KATs. */
 HS_MUST_USE hs_err hs_soft_x25519(const uint8_t scalar[32], const uint8_t u[32], uint8_t out[32]);
 
-/* ---- wolfCrypt-level state, visible only to hw/ files that include <wolfssl/options.h> first ---- */
+/* ---- wolfCrypt-level state, only for hw/ files that include <wolfssl/options.h> first ---- */
 #ifdef WOLFSSL_OPTIONS_H
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/ed25519.h>

@@ -143,9 +143,10 @@ hs_key_verify(const struct hs_key *k, const uint8_t *sig, size_t siglen, const u
 	alg = hs_sig_alg_from_name((const char *)name, nlen);
 	if (alg_out != NULL)
 		*alg_out = alg;
-	if (alg == HS_SIG_UNKNOWN || alg == HS_SIG_RSA_SHA1 || hs_sig_alg_key_type(alg) != k->type) {
-		hs_verbose("signature algorithm %.*s refused for a %s key", (int)(nlen > 64 ? 64 : nlen),
-		    (const char *)name, hs_key_type_name(k->type));
+	if (alg == HS_SIG_UNKNOWN || alg == HS_SIG_RSA_SHA1 ||
+	    hs_sig_alg_key_type(alg) != k->type) {
+		hs_verbose("signature algorithm %.*s refused for a %s key",
+		    (int)(nlen > 64 ? 64 : nlen), (const char *)name, hs_key_type_name(k->type));
 		r = HS_ERR_SIG;
 		goto out;
 	}

@@ -59,8 +59,8 @@ parse_rsa(struct hs_buf *b, struct hs_key_raw *raw)
 	HS_GUARD(hs_buf_get_mpint(b, &e, &elen));
 	HS_GUARD(hs_buf_get_mpint(b, &n, &nlen));
 	/* The exponent must be odd and at least 3 (SP 800-56B 6.2); we hold up to 64 bits. */
-	HS_ENSURE(elen > 0 && elen <= sizeof(raw->e) && (e[elen - 1] & 1) && (elen > 1 || e[0] >= 3),
-	    HS_ERR_FORMAT);
+	HS_ENSURE(elen > 0 && elen <= sizeof(raw->e) && (e[elen - 1] & 1) &&
+	    (elen > 1 || e[0] >= 3), HS_ERR_FORMAT);
 	bits = mag_bits(n, nlen);
 	if (bits < RSA_MIN_PARSE_BITS || bits > RSA_MAX_BITS) {
 		hs_error("RSA key of %u bits refused (%d..%d)", bits, RSA_MIN_PARSE_BITS,

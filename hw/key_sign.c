@@ -100,8 +100,8 @@ verify_rsa(struct hs_soft_key *sk, enum hs_sig_alg alg, const uint8_t *sig, size
 	int ret;
 
 	HS_ENSURE(modlen * 8 >= RSA_MIN_SIGN_BITS && modlen <= RSA_MAX_BYTES, HS_ERR_SIG);
-	/* RFC 8332 3 says exactly the modulus length; like OpenSSH, accept a short value left-padded
-	 * with zeros (some signers strip leading zeros), never a long one. */
+	/* RFC 8332 3 says exactly the modulus length; like OpenSSH, accept a short value
+	 * left-padded with zeros (some signers strip leading zeros), never a long one. */
 	HS_ENSURE(slen > 0 && slen <= modlen, HS_ERR_SIG);
 	memset(s, 0, modlen - slen);
 	memcpy(s + modlen - slen, sig, slen);
@@ -224,7 +224,8 @@ hs_soft_sign(void *ctx, const struct hs_key *k, enum hs_sig_alg alg, const uint8
 	hs_err r;
 
 	HS_ENSURE(sk != NULL && sk->has_private, HS_ERR_UNSUPPORTED);
-	HS_ENSURE(alg != HS_SIG_RSA_SHA1 && hs_sig_alg_key_type(alg) == k->type, HS_ERR_UNSUPPORTED);
+	HS_ENSURE(alg != HS_SIG_RSA_SHA1 && hs_sig_alg_key_type(alg) == k->type,
+	    HS_ERR_UNSUPPORTED);
 	HS_GUARD(hs_buf_new(HS_BUF_MAX_DEFAULT, &tmp));
 	HS_GUARD_GOTO(hs_buf_put_cstring(tmp, hs_sig_alg_name(alg)), r, out);
 	if (k->type == HS_KEY_ED25519)

@@ -87,8 +87,8 @@ import_ed25519(struct hs_soft_key *sk, const struct hs_key_raw *raw)
 		    ED25519_PUB_KEY_SIZE, &sk->u.ed);
 	else
 		ret = wc_ed25519_import_public(raw->pub, ED25519_PUB_KEY_SIZE, &sk->u.ed);
-	/* With a private part, wc_ed25519_check_key recomputes A from the seed and compares. A bare
-	 * public A is only decoded when a signature is verified (RFC 8032 5.1.7 step 1 fails then). */
+	/* With a private part, wc_ed25519_check_key recomputes A from the seed and compares. A
+	 * bare public A is only decoded when a signature is verified (RFC 8032 5.1.7 step 1). */
 	if (ret == 0 && raw->priv_len > 0)
 		ret = wc_ed25519_check_key(&sk->u.ed);
 	if (ret != 0) {
@@ -175,7 +175,8 @@ import_rsa(struct hs_soft_key *sk, const struct hs_key_raw *raw)
 	bits = mp_count_bits(&sk->u.rsa.n);
 	if (bits < 1024 || bits > 4096 || (raw->d_len > 0 && bits < 2048)) {
 		/* SP 800-131A: private keys below 2048 bits are not used for signing at all. */
-		hs_error("RSA key of %d bits refused (public 1024..4096, private 2048..4096)", bits);
+		hs_error("RSA key of %d bits refused (public 1024..4096, private 2048..4096)",
+		    bits);
 		return HS_ERR_UNSUPPORTED;
 	}
 	if (raw->d_len == 0)
@@ -292,6 +293,7 @@ static hs_err
 soft_pct(struct hs_key *k)
 {
 	static const uint8_t msg[] = "hardssh pairwise consistency test";
+	const char *name = hs_key_type_name(k->type);
 	enum hs_sig_alg alg = HS_SIG_UNKNOWN;
 	struct hs_buf *sig = NULL;
 	hs_err r;
@@ -299,12 +301,13 @@ soft_pct(struct hs_key *k)
 	if (k->type == HS_KEY_RSA)
 		alg = HS_SIG_RSA_SHA256;
 	else
-		alg = hs_sig_alg_from_name(hs_key_type_name(k->type), strlen(hs_key_type_name(k->type)));
+		alg = hs_sig_alg_from_name(name, strlen(name));
 	HS_GUARD(hs_buf_new(HS_BUF_MAX_DEFAULT, &sig));
 	HS_GUARD_GOTO(hs_key_sign(k, alg, msg, sizeof(msg), sig), r, out);
 	r = hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), msg, sizeof(msg), NULL);
 	if (r != HS_OK) {
-		hs_error("%s key: private and public parts do not match", hs_key_type_short(k->type));
+		hs_error("%s key: private and public parts do not match",
+		    hs_key_type_short(k->type));
 		r = HS_ERR_FORMAT;
 	}
 out:

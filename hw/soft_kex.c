@@ -152,7 +152,8 @@ keypair_dh(struct hs_kex_priv *k, WC_RNG *rng, struct hs_buf *pub)
 	    sizeof(dh_g))) != 0)
 		return wc_fail("DH group", ret);
 	k->u.dh.xlen = sizeof(k->u.dh.x);
-	if ((ret = wc_DhGenerateKeyPair(&k->u.dh.key, rng, k->u.dh.x, &k->u.dh.xlen, e, &elen)) != 0)
+	ret = wc_DhGenerateKeyPair(&k->u.dh.key, rng, k->u.dh.x, &k->u.dh.xlen, e, &elen);
+	if (ret != 0)
 		return wc_fail("DH keygen", ret);
 	return put_magnitude(pub, e, elen);
 }
@@ -198,8 +199,8 @@ derive_x25519(struct hs_kex_priv *k, const uint8_t *peer, size_t len, struct hs_
 	ret = wc_curve25519_import_public_ex(u, sizeof(u), &pk, EC25519_LITTLE_ENDIAN);
 	HS_ENSURE_GOTO(ret == 0, HS_ERR_FORMAT, r, out);
 	ret = wc_curve25519_shared_secret_ex(&k->u.x, &pk, s, &slen, EC25519_LITTLE_ENDIAN);
-	/* wolfCrypt refuses small-order points itself (ECC_OUT_OF_RANGE_E); RFC 7748 6.1 and RFC 8731
-	 * 3 require refusing the all-zero output either way. */
+	/* wolfCrypt refuses small-order points itself (ECC_OUT_OF_RANGE_E); RFC 7748 6.1 and
+	 * RFC 8731 3 require refusing the all-zero output either way. */
 	HS_ENSURE_GOTO(ret == 0 && slen == sizeof(s), HS_ERR_FORMAT, r, out);
 	HS_ENSURE_GOTO(!hs_ct_is_zero(s, sizeof(s)), HS_ERR_FORMAT, r, out);
 	/* RFC 8731 3.1: the raw 32 bytes, which the caller reads as a big-endian number (mpint). */

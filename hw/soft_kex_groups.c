@@ -1,13 +1,15 @@
-/* soft_kex_groups.c: the MODP primes of RFC 3526 (generator 2), used by diffie-hellman-group14-sha256
- * and diffie-hellman-group16-sha512 (RFC 8268). Checked when written: safe primes of exactly 2048
- * and 4096 bits with the top and bottom 64 bits set, as RFC 3526's construction gives.
+/* soft_kex_groups.c: the MODP primes of RFC 3526 (generator 2), used by
+ * diffie-hellman-group14-sha256 and diffie-hellman-group16-sha512 (RFC 8268). Checked when
+ * written: safe primes of exactly 2048 and 4096 bits with the top and bottom 64 bits set, as
+ * RFC 3526's construction gives.
  */
 #include <stdint.h>
 
 extern const uint8_t hs_modp_2048[256];
 extern const uint8_t hs_modp_4096[512];
 
-/* RFC 3526 3: 2048-bit MODP group (id 14), p = 2^2048 - 2^1984 - 1 + 2^64 * { [2^1918 pi] + 124476 } */
+/* RFC 3526 3: 2048-bit MODP group (id 14),
+ * p = 2^2048 - 2^1984 - 1 + 2^64 * { [2^1918 pi] + 124476 } */
 const uint8_t hs_modp_2048[256] = {
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc9, 0x0f, 0xda, 0xa2,
 	0x21, 0x68, 0xc2, 0x34, 0xc4, 0xc6, 0x62, 0x8b, 0x80, 0xdc, 0x1c, 0xd1,
@@ -33,7 +35,8 @@ const uint8_t hs_modp_2048[256] = {
 	0xff, 0xff, 0xff, 0xff,
 };
 
-/* RFC 3526 5: 4096-bit MODP group (id 16), p = 2^4096 - 2^4032 - 1 + 2^64 * { [2^3966 pi] + 240904 } */
+/* RFC 3526 5: 4096-bit MODP group (id 16),
+ * p = 2^4096 - 2^4032 - 1 + 2^64 * { [2^3966 pi] + 240904 } */
 const uint8_t hs_modp_4096[512] = {
 	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc9, 0x0f, 0xda, 0xa2,
 	0x21, 0x68, 0xc2, 0x34, 0xc4, 0xc6, 0x62, 0x8b, 0x80, 0xdc, 0x1c, 0xd1,

@@ -203,8 +203,8 @@ test_hmac_vectors(void **state)
 
 		assert_int_equal(hs_hmac(a, k, kl, d, dl, out), HS_OK);
 		assert_memory_equal(out, want, ml);
-		/* The same key through the MAC object twice (state reset between packets) must agree
-		 * with the one-shot HMAC over seqnr || data. */
+		/* The same key through the MAC object twice (state reset between packets) must
+		 * agree with the one-shot HMAC over seqnr || data. */
 		{
 			uint8_t *sd = malloc(dl + 4);
 
@@ -233,8 +233,8 @@ static void
 test_hmac_sha1(void **state)
 {
 	/* RFC 2202 3, test case 2 (HMAC-SHA-1, used by hashed known_hosts). */
-	static const uint8_t want[20] = { 0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2, 0x74,
-	    0x16, 0xd5, 0xf1, 0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79 };
+	static const uint8_t want[20] = { 0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2, 0xd2,
+	    0x74, 0x16, 0xd5, 0xf1, 0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79 };
 	uint8_t out[20];
 	const char *d = "what do ya want for nothing?";
 
@@ -257,7 +257,8 @@ test_kdf_vectors(void **state)
 		const uint8_t *sid = vec_get(&v, "sid", &sl), *want = vec_get(&v, "out", &ol);
 		const uint8_t *letter = vec_get(&v, "letter", &ll);
 
-		assert_int_equal(hs_kdf_ssh(a, k, kl, h, hl, (char)letter[0], sid, sl, out, ol), HS_OK);
+		assert_int_equal(hs_kdf_ssh(a, k, kl, h, hl, (char)letter[0], sid, sl, out, ol),
+		    HS_OK);
 		assert_memory_equal(out, want, ol);
 		count++;
 	}
@@ -333,14 +334,15 @@ test_aes_ctr_vectors(void **state)
 		assert_int_equal(hs_cipher_crypt(e, 0, buf, pt, 16, 0), HS_OK);
 		assert_int_equal(hs_cipher_crypt(e, 1, buf + 16, pt + 16, pl - 16, 0), HS_OK);
 		assert_memory_equal(buf, ct, cl);
-		/* get_length decrypts a copy; twice gives the same answer and the state is unmoved. */
+		/* get_length decrypts a copy: twice the same answer, and the state is unmoved. */
 		assert_int_equal(hs_cipher_get_length(d, 0, ct, 15, &len), HS_ERR_AGAIN);
 		assert_int_equal(hs_cipher_get_length(d, 0, ct, 16, &len), HS_OK);
 		assert_int_equal(len, (uint32_t)pt[0] << 24 | pt[1] << 16 | pt[2] << 8 | pt[3]);
 		assert_int_equal(hs_cipher_get_length(d, 0, ct, 16, &len), HS_OK);
 		assert_int_equal(len, (uint32_t)pt[0] << 24 | pt[1] << 16 | pt[2] << 8 | pt[3]);
 		memcpy(out, ct, cl);
-		assert_int_equal(hs_cipher_crypt(d, 0, out, out, 32, 0), HS_OK);	/* in place */
+		/* In place. */
+		assert_int_equal(hs_cipher_crypt(d, 0, out, out, 32, 0), HS_OK);
 		assert_int_equal(hs_cipher_crypt(d, 1, out + 32, out + 32, 32, 0), HS_OK);
 		assert_memory_equal(out, pt, pl);
 		hs_cipher_free(e);
@@ -435,8 +437,8 @@ test_aes_gcm_vectors(void **state)
 static void
 test_aes_gcm_counter(void **state)
 {
-	/* RFC 5647 7.1: the invocation counter increments per packet, so the same plaintext encrypts
-	 * differently each time and the receiver stays in step, also across a carry. */
+	/* RFC 5647 7.1: the invocation counter increments per packet, so the same plaintext
+	 * encrypts differently each time and the receiver stays in step, also across a carry. */
 	uint8_t key[16] = { 1 }, iv[12] = { 0, 0, 0, 1, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xfe };
 	uint8_t pkt[4 + 32], a[4 + 32 + 16], b[4 + 32 + 16], out[4 + 32];
 	struct hs_cipher *e, *d;
@@ -452,7 +454,8 @@ test_aes_gcm_counter(void **state)
 	assert_int_equal(hs_cipher_new(HS_CIPHER_AES128_GCM, false, key, iv, &d), HS_OK);
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(hs_cipher_crypt(e, (uint32_t)i, i % 2 ? b : a, pkt, 32, 4), HS_OK);
-		assert_int_equal(hs_cipher_get_length(d, (uint32_t)i, i % 2 ? b : a, 4, &len), HS_OK);
+		assert_int_equal(hs_cipher_get_length(d, (uint32_t)i, i % 2 ? b : a, 4, &len),
+		    HS_OK);
 		assert_int_equal(len, 32);
 		assert_int_equal(hs_cipher_crypt(d, (uint32_t)i, out, i % 2 ? b : a, 32, 4), HS_OK);
 		assert_memory_equal(out, pkt, sizeof(out));
@@ -484,8 +487,10 @@ test_chachapoly_vectors(void **state)
 
 		assert_int_equal(kl, 64);
 		assert_int_equal(cl, pl + 16);
-		assert_int_equal(hs_cipher_new(HS_CIPHER_CHACHA20_POLY1305, true, k, NULL, &e), HS_OK);
-		assert_int_equal(hs_cipher_new(HS_CIPHER_CHACHA20_POLY1305, false, k, NULL, &d), HS_OK);
+		assert_int_equal(hs_cipher_new(HS_CIPHER_CHACHA20_POLY1305, true, k, NULL, &e),
+		    HS_OK);
+		assert_int_equal(hs_cipher_new(HS_CIPHER_CHACHA20_POLY1305, false, k, NULL, &d),
+		    HS_OK);
 		assert_int_equal(hs_cipher_crypt(e, seq, out, pt, pl - 4, 4), HS_OK);
 		assert_memory_equal(out, ct, cl);
 		assert_int_equal(hs_cipher_get_length(d, seq, ct, 3, &len), HS_ERR_AGAIN);
@@ -495,7 +500,7 @@ test_chachapoly_vectors(void **state)
 		assert_int_not_equal(len, pl - 4);	/* the nonce is the sequence number */
 		assert_int_equal(hs_cipher_crypt(d, seq, back, ct, pl - 4, 4), HS_OK);
 		assert_memory_equal(back, pt, pl);
-		/* Wrong sequence number or any flipped bit (length, body, tag) fails with dst intact. */
+		/* Wrong sequence number or a flipped bit (length, body, tag): refused, dst kept. */
 		assert_int_equal(hs_cipher_crypt(d, seq + 1, back, ct, pl - 4, 4), HS_ERR_MAC);
 		for (size_t i = 0; i < cl; i += 7) {
 			memcpy(out, ct, cl);
@@ -594,7 +599,8 @@ test_wycheproof_aes_gcm(void **state)
 			hs_cipher_free(e);
 		} else if (exp == 0) {
 			if (r != HS_ERR_MAC)
-				fail_msg("tc %s: invalid case not refused (%d)", vec_text(&v, "tc"), r);
+				fail_msg("tc %s: invalid case not refused (%d)", vec_text(&v, "tc"),
+				    r);
 		}
 		if (exp >= 0)
 			n[exp]++;

@@ -137,7 +137,8 @@ test_x25519_rfc7748_5_2(void **state)
 
 		assert_int_equal(l, 32);
 		if (v.n == 3) {
-			assert_int_equal(hs_soft_x25519(vec_get(&v, "scalar", NULL), vec_get(&v, "u", NULL),
+			assert_int_equal(hs_soft_x25519(vec_get(&v, "scalar", NULL),
+			    vec_get(&v, "u", NULL),
 			    out), HS_OK);
 		} else {
 			/* RFC 7748 5.2 iterated: k = u = 9; each round k, u = X25519(k, u), k. */
@@ -173,9 +174,11 @@ test_x25519_rfc7748_6_1(void **state)
 	assert_memory_equal(out, vec_get(&v, "a_pub", NULL), 32);
 	assert_int_equal(hs_soft_x25519(vec_get(&v, "b", NULL), nine, out), HS_OK);
 	assert_memory_equal(out, vec_get(&v, "b_pub", NULL), 32);
-	assert_int_equal(hs_soft_x25519(vec_get(&v, "a", NULL), vec_get(&v, "b_pub", NULL), out), HS_OK);
+	assert_int_equal(hs_soft_x25519(vec_get(&v, "a", NULL), vec_get(&v, "b_pub", NULL), out),
+	    HS_OK);
 	assert_memory_equal(out, vec_get(&v, "k", NULL), 32);
-	assert_int_equal(hs_soft_x25519(vec_get(&v, "b", NULL), vec_get(&v, "a_pub", NULL), out), HS_OK);
+	assert_int_equal(hs_soft_x25519(vec_get(&v, "b", NULL), vec_get(&v, "a_pub", NULL), out),
+	    HS_OK);
 	assert_memory_equal(out, vec_get(&v, "k", NULL), 32);
 	vec_clear(&v);
 	fclose(f);
@@ -226,9 +229,9 @@ test_x25519_kex(void **state)
 	struct hs_buf *pa, *s;
 	uint8_t zero[32] = { 0 }, one[32] = { 1 };
 	/* A point of order 8 (RFC 7748 7 / libsodium's blocklist): X25519 gives all zeros. */
-	static const uint8_t order8[32] = { 0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56,
-	    0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86,
-	    0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00 };
+	static const uint8_t order8[32] = { 0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16,
+	    0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1,
+	    0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00 };
 	uint8_t out[32];
 
 	agree(HS_KEXM_X25519, 32, 32);
@@ -388,7 +391,8 @@ wy_ecdh_file(const char *file, enum hs_kex_method m)
 
 	while (vec_next(f, &v)) {
 		size_t pl, ql, sl;
-		const uint8_t *priv = vec_get(&v, "private", &pl), *pub = vec_get(&v, "public", &ql);
+		const uint8_t *priv = vec_get(&v, "private", &pl),
+		    *pub = vec_get(&v, "public", &ql);
 		const uint8_t *want = vec_get(&v, "shared", &sl);
 		struct hs_buf *s;
 		int exp = wy_expect(&v);
@@ -398,7 +402,8 @@ wy_ecdh_file(const char *file, enum hs_kex_method m)
 		r = hs_soft_ecdh_fixed(m, priv, pl, pub, ql, s);
 		if (exp == 1) {
 			if (r != HS_OK)
-				fail_msg("%s tc %s: valid case refused (%d)", file, vec_text(&v, "tc"), r);
+				fail_msg("%s tc %s: valid case refused (%d)", file,
+				    vec_text(&v, "tc"), r);
 			assert_shared(s, want, sl, vec_text(&v, "tc"));
 		} else if (exp == 0 && r == HS_OK) {
 			fail_msg("%s tc %s: invalid case accepted", file, vec_text(&v, "tc"));
@@ -431,7 +436,8 @@ test_wycheproof_x25519(void **state)
 
 	while (vec_next(f, &v)) {
 		size_t pl, ql, sl;
-		const uint8_t *priv = vec_get(&v, "private", &pl), *pub = vec_get(&v, "public", &ql);
+		const uint8_t *priv = vec_get(&v, "private", &pl),
+		    *pub = vec_get(&v, "public", &ql);
 		const uint8_t *want = vec_get(&v, "shared", &sl);
 		uint8_t out[32], z[32] = { 0 };
 		int exp = wy_expect(&v);
@@ -444,7 +450,8 @@ test_wycheproof_x25519(void **state)
 		r = hs_soft_x25519(priv, pub, out);
 		if (sl == 32 && memcmp(want, z, 32) == 0) {
 			if (r == HS_OK)
-				fail_msg("tc %s: all-zero X25519 output accepted", vec_text(&v, "tc"));
+				fail_msg("tc %s: all-zero X25519 output accepted",
+				    vec_text(&v, "tc"));
 			zero++;
 		} else if (exp == 1 || (exp == -1 && r == HS_OK)) {
 			if (r != HS_OK)

@@ -162,7 +162,8 @@ static int
 setup_keys(void **state)
 {
 	for (size_t i = 0; i < NTYPES; i++)
-		if (hs_key_generate(all_types[i], all_types[i] == HS_KEY_RSA ? 2048 : 0, &gen[i]) != HS_OK)
+		if (hs_key_generate(all_types[i], all_types[i] == HS_KEY_RSA ? 2048 : 0,
+		    &gen[i]) != HS_OK)
 			return -1;
 	return 0;
 }
@@ -209,10 +210,11 @@ relabel(const struct hs_buf *sig, const char *name)
 static void
 test_names(void **state)
 {
-	static const char *const kn[] = { "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-	    "ecdsa-sha2-nistp521", "ssh-rsa" };
-	static const char *const sn[] = { "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-	    "ecdsa-sha2-nistp521", "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa" };
+	static const char *const kn[] = { "ssh-ed25519", "ecdsa-sha2-nistp256",
+	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa" };
+	static const char *const sn[] = { "ssh-ed25519", "ecdsa-sha2-nistp256",
+	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-256", "rsa-sha2-512",
+	    "ssh-rsa" };
 
 	for (size_t i = 0; i < NTYPES; i++) {
 		assert_string_equal(hs_key_type_name(all_types[i]), kn[i]);
@@ -243,7 +245,8 @@ test_ed25519_rfc8032(void **state)
 		struct hs_key_raw raw = { .type = HS_KEY_ED25519 }, back;
 		size_t sl, pl, ml, gl;
 		const uint8_t *sec = vec_get(&v, "secret", &sl), *pub = vec_get(&v, "public", &pl);
-		const uint8_t *msg = vec_get(&v, "message", &ml), *want = vec_get(&v, "signature", &gl);
+		const uint8_t *msg = vec_get(&v, "message", &ml),
+		    *want = vec_get(&v, "signature", &gl);
 		struct hs_buf *sig = newbuf(), *in;
 		const uint8_t *p;
 		size_t n;
@@ -265,7 +268,8 @@ test_ed25519_rfc8032(void **state)
 		assert_int_equal(n, gl);
 		assert_memory_equal(p, want, gl);	/* Ed25519 is deterministic */
 		assert_int_equal(hs_buf_get_end(in), HS_OK);
-		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), msg, ml, NULL), HS_OK);
+		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), msg, ml, NULL),
+		    HS_OK);
 		assert_int_equal(hs_key_to_raw(k, &back), HS_OK);
 		assert_int_equal(back.priv_len, 32);
 		assert_memory_equal(back.priv, sec, 32);
@@ -321,7 +325,8 @@ check_sign_verify(struct hs_key *k, enum hs_sig_alg alg, struct hs_key *other)
 		if (a == alg)
 			continue;
 		bad = relabel(sig, hs_sig_alg_name(a));
-		assert_int_equal(hs_key_verify(k, hs_buf_ptr(bad), hs_buf_len(bad), msg, sizeof(msg),
+		assert_int_equal(hs_key_verify(k, hs_buf_ptr(bad), hs_buf_len(bad), msg,
+		    sizeof(msg),
 		    NULL), HS_ERR_SIG);
 		hs_buf_free(bad);
 	}
@@ -357,7 +362,8 @@ test_sign_verify_all(void **state)
 		/* ssh-rsa (SHA-1) and algorithms of another key type are never produced. */
 		assert_int_equal(hs_key_sign(gen[i], HS_SIG_RSA_SHA1, (const uint8_t *)"m", 1, sig),
 		    HS_ERR_UNSUPPORTED);
-		assert_int_equal(hs_key_sign(gen[i], all_types[i] == HS_KEY_ED25519 ? HS_SIG_ECDSA_P256 :
+		assert_int_equal(hs_key_sign(gen[i],
+		    all_types[i] == HS_KEY_ED25519 ? HS_SIG_ECDSA_P256 :
 		    HS_SIG_ED25519, (const uint8_t *)"m", 1, sig), HS_ERR_UNSUPPORTED);
 		assert_int_equal(hs_buf_len(sig), 0);
 		if (other != gen[0])
@@ -423,8 +429,8 @@ test_blob_strict(void **state)
 		for (size_t j = 0; j < n; j++) {
 			p[j] ^= 0x40;
 			if (hs_key_from_blob(p, n, &k) == HS_OK) {
-				/* Only a changed RSA modulus/exponent or an Ed25519 point that is still
-				 * valid may parse, and then it is a different key. */
+				/* Only a changed RSA modulus/exponent or an Ed25519 point that
+				 * is still valid may parse, and then it is a different key. */
 				assert_false(hs_key_equal_public(k, gen[i]));
 				hs_key_free(k);
 			}
@@ -501,7 +507,7 @@ test_raw_roundtrip(void **state)
 			bad.iqmp[bad.iqmp_len - 1] ^= 1;	/* iqmp != q^-1 mod p */
 			assert_int_not_equal(hs_key_from_raw(&bad, &k), HS_OK);
 			bad = raw;
-			bad.d[bad.d_len - 1] ^= 2;		/* wrong d: fails the pairwise test */
+			bad.d[bad.d_len - 1] ^= 2;	/* wrong d: the pairwise test fails */
 			assert_int_not_equal(hs_key_from_raw(&bad, &k), HS_OK);
 		} else {
 			bad.priv[bad.priv_len - 1] ^= 1;
@@ -542,7 +548,8 @@ wy_check(const struct vec *v, hs_err r, struct wy_count *c)
 
 	if (strcmp(res, "valid") == 0) {
 		if (r != HS_OK)
-			fail_msg("%s tc %s: valid case refused (%d)", wy_file, vec_text(v, "tc"), r);
+			fail_msg("%s tc %s: valid case refused (%d)", wy_file, vec_text(v, "tc"),
+			    r);
 		c->valid++;
 	} else if (strcmp(res, "invalid") == 0) {
 		if (r == HS_OK)
@@ -585,7 +592,8 @@ wy_verify_file(const char *file, enum hs_key_type type, const char *alg)
 				const uint8_t *n = vec_get(&v, "n", &raw.n_len);
 				const uint8_t *e = vec_get(&v, "e", &raw.e_len);
 
-				assert_true(raw.n_len <= sizeof(raw.n) && raw.e_len <= sizeof(raw.e));
+				assert_true(raw.n_len <= sizeof(raw.n) &&
+				    raw.e_len <= sizeof(raw.e));
 				memcpy(raw.n, n, raw.n_len);
 				memcpy(raw.e, e, raw.e_len);
 			} else {
@@ -602,7 +610,7 @@ wy_verify_file(const char *file, enum hs_key_type type, const char *alg)
 		if (vec_has(&v, "r")) {
 			const uint8_t *r = vec_get(&v, "r", &l1), *s = vec_get(&v, "s", &l2);
 
-			/* The integers go in verbatim: a non-minimal or negative one must be refused. */
+			/* The integers go in verbatim: non-minimal or negative ones must fail. */
 			inner = newbuf();
 			assert_int_equal(hs_buf_put_string(inner, r, l1), HS_OK);
 			assert_int_equal(hs_buf_put_string(inner, s, l2), HS_OK);
@@ -666,13 +674,15 @@ test_wycheproof_rsa_sign(void **state)
 		if (vec_has(&v, "n")) {
 			static const char *const f6[] = { "n", "e", "d", "p", "q", "iqmp" };
 			uint8_t *dst[] = { raw.n, raw.e, raw.d, raw.p, raw.q, raw.iqmp };
-			size_t *len[] = { &raw.n_len, &raw.e_len, &raw.d_len, &raw.p_len, &raw.q_len,
-			    &raw.iqmp_len };
+			size_t *len[] = { &raw.n_len, &raw.e_len, &raw.d_len, &raw.p_len,
+			    &raw.q_len, &raw.iqmp_len };
 
 			for (int i = 0; i < 6; i++) {
 				const uint8_t *src = vec_get(&v, f6[i], len[i]);
 
-				assert_true(*len[i] <= (i == 0 || i == 2 ? 512u : i == 1 ? 8u : 256u));
+				size_t cap = i == 0 || i == 2 ? 512u : i == 1 ? 8u : 256u;
+
+				assert_true(*len[i] <= cap);
 				memcpy(dst[i], src, *len[i]);
 			}
 			hs_key_free(k);
@@ -683,7 +693,7 @@ test_wycheproof_rsa_sign(void **state)
 			continue;
 		}
 		if (strcmp(vec_text(&v, "result"), "valid") != 0)
-			continue;	/* "short signature": RFC 8332 wants the full modulus length */
+			continue;	/* "short signature": RFC 8332 wants the modulus length */
 		msg = vec_get(&v, "msg", &ml);
 		exp = vec_get(&v, "sig", &el);
 		sig = newbuf();
@@ -852,7 +862,8 @@ setup_openssh(void **state)
 		char cmd[512];
 
 		snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t %s %s%d -N '' -C test -f %s/k%zu",
-		    ossh_types[i].t, ossh_types[i].bits ? "-b " : "", ossh_types[i].bits, tmpdir, i);
+		    ossh_types[i].t, ossh_types[i].bits ? "-b " : "", ossh_types[i].bits, tmpdir,
+		    i);
 		if (ossh_types[i].bits == 0)
 			snprintf(cmd, sizeof(cmd), "ssh-keygen -q -t %s -N '' -C test -f %s/k%zu",
 			    ossh_types[i].t, tmpdir, i);
@@ -892,7 +903,8 @@ test_openssh_fingerprint(void **state)
 		*strchr(want, ' ') = '\0';
 		assert_string_equal(fp, want);
 		assert_int_equal((unsigned)atoi(line), hs_key_bits(k));
-		assert_non_null(strstr(strchr(want + strlen(want) + 1, '('), hs_key_type_short(hs_key_type(k))));
+		assert_non_null(strstr(strchr(want + strlen(want) + 1, '('),
+		    hs_key_type_short(hs_key_type(k))));
 		free(fp);
 		hs_key_free(k);
 	}
@@ -918,12 +930,14 @@ test_openssh_signs(void **state)
 		snprintf(path, sizeof(path), "%s/m%zu.sig", tmpdir, i);
 		sig = sshsig_parse(path);
 		data = sshsig_signed_data("hstest", (const uint8_t *)msg, strlen(msg));
-		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), hs_buf_ptr(data),
+		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig),
+		    hs_buf_ptr(data),
 		    hs_buf_len(data), &alg), HS_OK);
 		assert_int_equal(hs_sig_alg_key_type(alg), ossh_types[i].type);
 		hs_buf_free(data);
 		data = sshsig_signed_data("other", (const uint8_t *)msg, strlen(msg));
-		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), hs_buf_ptr(data),
+		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig),
+		    hs_buf_ptr(data),
 		    hs_buf_len(data), NULL), HS_ERR_SIG);
 		hs_buf_free(data);
 		hs_buf_free(sig);
@@ -957,18 +971,21 @@ test_we_sign_openssh_verifies(void **state)
 			    strlen(msg));
 			struct hs_buf *sig = newbuf();
 
-			assert_int_equal(hs_key_sign(k, algs[j], hs_buf_ptr(data), hs_buf_len(data), sig),
+			assert_int_equal(hs_key_sign(k, algs[j], hs_buf_ptr(data), hs_buf_len(data),
+			    sig),
 			    HS_OK);
 			snprintf(path, sizeof(path), "%s/w%zu.sig", tmpdir, i);
 			sshsig_write(path, k, sig, "hstest");
-			run("ssh-keygen -q -Y check-novalidate -n hstest -s %s < %s/w%zu >/dev/null",
-			    path, tmpdir, i);
+			run("ssh-keygen -q -Y check-novalidate -n hstest -s %s < %s/w%zu "
+			    ">/dev/null", path, tmpdir, i);
 			/* And it fails for a different message. */
 			{
 				char cmd[512];
 
-				snprintf(cmd, sizeof(cmd), "ssh-keygen -q -Y check-novalidate -n hstest "
-				    "-s %s/w%zu.sig < %s/k%zu.pub >/dev/null 2>&1", tmpdir, i, tmpdir, i);
+				snprintf(cmd, sizeof(cmd),
+				    "ssh-keygen -q -Y check-novalidate -n hstest "
+				    "-s %s/w%zu.sig < %s/k%zu.pub >/dev/null 2>&1", tmpdir, i,
+				    tmpdir, i);
 				assert_int_not_equal(system(cmd), 0);
 			}
 			hs_buf_free(data);
