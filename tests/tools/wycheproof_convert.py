@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Convert Project Wycheproof JSON test vectors into the record format of vectors/ (see
 vectors/README.md), keeping only what applies to SSH's encodings. Usage:
-    convert.py <wycheproof testvectors dir> <output dir>
+    wycheproof_convert.py <wycheproof testvectors dir> <output dir>   (run by the ctest fixture)
 Records: "name = value" lines, blank-line separated. A record with "pub" (or "n"/"e") starts a new
 key; test records carry tc, result (valid/invalid/acceptable) and the inputs. Cases that only
 exercise an encoding SSH does not use (DER/BER envelopes, compressed points, P1363 lengths) are
@@ -261,6 +261,7 @@ def hmac(src, dst, full):
 
 def main():
     s, o = sys.argv[1], sys.argv[2]
+    os.makedirs(o, exist_ok=True)
     j = lambda x: os.path.join(s, x)
     w = lambda x: os.path.join(o, x)
     ecdsa(j("ecdsa_secp256r1_sha256_p1363_test.json"), w("ecdsa_p256_p1363.txt"), p1363=True)
