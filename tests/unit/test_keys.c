@@ -602,7 +602,7 @@ test_wycheproof_rsa_sign(void **state)
 
 static char tmpdir[64];
 
-static void
+static void __attribute__((format(printf, 1, 2)))
 run(const char *fmt, ...)
 {
 	char cmd[1024];
