@@ -171,6 +171,12 @@ ready(const struct pollfd *pfd, size_t n, int idx, short ev)
 	    (pfd[idx].revents & (ev | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
+bool
+hs_chan_sources_done(const struct hs_channel *ch)
+{
+	return ch->attached && ch->rfd < 0 && (ch->efd < 0 || ch->efd_write);
+}
+
 /* Housekeeping after I/O: close our end of the peer's data once drained after its EOF; send EOF
  * once every source is at end of file. */
 static hs_err
@@ -181,7 +187,7 @@ chan_settle(struct hs_channel *ch)
 		hs_debug("channel %u: peer eof, closing input fd", ch->local_id);
 		chan_drop_fd(ch, &ch->wfd);
 	}
-	if (ch->attached && ch->rfd < 0 && (ch->efd < 0 || ch->efd_write))
+	if (!ch->hold_eof && hs_chan_sources_done(ch))
 		HS_GUARD(hs_chan_send_eof(ch));
 	return HS_OK;
 }

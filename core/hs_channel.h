@@ -76,6 +76,8 @@ struct hs_channel {
 	bool no_close;		/* fds belong to someone else (the client's stdio): never close() */
 	bool tty;		/* rfd == wfd is a pty master: EIO on read means EOF */
 	bool drain_then_eof;	/* treat EAGAIN on rfd as EOF (the pty's child exited) */
+	bool hold_eof;		/* the owner sends EOF itself (server: after exit-status, since
+				 * Dropbear's client closes once EOF has gone both ways) */
 	bool wfd_failed;	/* writing to wfd failed (EPIPE): its data is being discarded */
 	struct hs_buf *wbuf;	/* DATA waiting for wfd */
 	struct hs_buf *ebuf;	/* EXTENDED_DATA waiting for efd (efd_write) */
@@ -144,6 +146,8 @@ size_t hs_chan_send_room(const struct hs_channel *ch);
 /* Attach fds (made non-blocking; -1 for none). The channel owns and closes them unless no_close. */
 HS_MUST_USE hs_err hs_chan_attach(struct hs_channel *ch, int rfd, int wfd, int efd, bool efd_write,
     bool no_close);
+/* True once every attached source fd has reached end of file and been closed. */
+bool hs_chan_sources_done(const struct hs_channel *ch);
 /* Append the pollfds the channels need to pfd (capacity cap) starting at *n. */
 void hs_conn_pollfds(struct hs_conn *c, struct pollfd *pfd, size_t cap, size_t *n);
 /* Act on the poll results: read sources into DATA, write queued data out, send EOF when every

@@ -251,6 +251,7 @@ hs_srv_spawn(struct srv_sess *s, const char *command, const char *original)
 	if (pid == 0)
 		child_exec(s, command, env, child_fds);
 	s->pid = pid;
+	s->ch->hold_eof = true;	/* session_server.c sends exit-status, then EOF */
 	if (s->pty) {
 		(void)close(s->pts);
 		s->pts = -1;

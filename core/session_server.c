@@ -264,9 +264,11 @@ srv_tick(void *arg, bool *done)
 		/* A pty's output is read until it would block once the shell is gone. */
 		if (s->pty)
 			ch->drain_then_eof = true;
-		if (!(ch->flags & HS_CHAN_EOF_SENT))
+		if (!hs_chan_sources_done(ch))
 			continue;
+		/* exit-status before EOF: a peer may close as soon as EOF has gone both ways. */
 		HS_GUARD(send_exit(s));
+		HS_GUARD(hs_chan_send_eof(ch));
 		HS_GUARD(hs_chan_send_close(ch));
 	}
 	return HS_OK;
