@@ -31,7 +31,7 @@ hs_agent_open(const char *path, struct hs_agent **out)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return HS_ERR_IO;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		hs_log(HS_LOG_DEBUG1, "debug1: agent %s: %s", path, strerror(errno));
+		hs_log(HS_LOG_DEBUG1, "agent %s: %s", path, strerror(errno));
 		close(fd);
 		return HS_ERR_NOT_FOUND;
 	}

@@ -514,7 +514,7 @@ cf_read(struct hs_client_config *c, const char *path, const struct hs_cfg_parser
 
 	if ((f = fopen(path, "r")) == NULL)
 		return errno == ENOENT ? HS_ERR_NOT_FOUND : HS_ERR_IO;
-	hs_debug("debug1: Reading configuration data %s", path);
+	hs_debug("Reading configuration data %s", path);
 	while (getline(&line, &cap, f) != -1) {
 		p.line++;
 		HS_GUARD_GOTO(hs_client_config_parse_line(c, &p, line), r, out);

@@ -17,9 +17,9 @@
 #define HS_PROGNAME	"hssh"
 
 /* OpenSSH-looking debug lines; hs_log adds no level prefix of its own. */
-#define hc_debug1(...)	hs_log(HS_LOG_DEBUG1, "debug1: " __VA_ARGS__)
-#define hc_debug2(...)	hs_log(HS_LOG_DEBUG2, "debug2: " __VA_ARGS__)
-#define hc_debug3(...)	hs_log(HS_LOG_DEBUG3, "debug3: " __VA_ARGS__)
+#define hc_debug1(...)	hs_log(HS_LOG_DEBUG1, __VA_ARGS__)
+#define hc_debug2(...)	hs_log(HS_LOG_DEBUG2, __VA_ARGS__)
+#define hc_debug3(...)	hs_log(HS_LOG_DEBUG3, __VA_ARGS__)
 
 /* ---- configuration table (client_config.c) ---- */
 enum cf_type {

@@ -82,7 +82,7 @@ hs_client_read_tty(const char *prompt, bool echo, char **out)
 
 	*out = NULL;
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) == -1) {
-		hs_debug("debug1: read_passphrase: can't open /dev/tty: %s", strerror(errno));
+		hs_debug("read_passphrase: can't open /dev/tty: %s", strerror(errno));
 		return HS_ERR_NOT_FOUND;
 	}
 	/* echo off before the prompt is shown, so nothing typed after it is flushed or echoed */
@@ -95,13 +95,13 @@ hs_client_read_tty(const char *prompt, bool echo, char **out)
 			tty_unguard(old);
 	}
 	if (write(fd, prompt, strlen(prompt)) < 0)
-		hs_debug("debug1: prompt write failed");
+		hs_debug("prompt write failed");
 	r = tty_read_line(fd, buf, sizeof(buf));
 	if (restore) {
 		(void)tcsetattr(fd, TCSANOW, &saved);
 		tty_unguard(old);
 		if (write(fd, "\n", 1) < 0)
-			hs_debug("debug1: newline write failed");
+			hs_debug("newline write failed");
 	}
 	close(fd);
 	if (r == HS_OK && (*out = strdup(buf)) == NULL)

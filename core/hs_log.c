@@ -122,9 +122,17 @@ log_v(enum hs_log_level level, const char *fmt, va_list ap)
 	char msg[1024];
 	size_t i;
 
+	static const char *const debug_tag[] = { "debug1: ", "debug2: ", "debug3: " };
+	const char *tag = "";
+	int off;
+
 	if (level > log_st.level || log_st.level == HS_LOG_QUIET)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* Debug lines carry their level, wherever they go, as OpenSSH's do. */
+	if (level >= HS_LOG_DEBUG1)
+		tag = debug_tag[level - HS_LOG_DEBUG1];
+	off = snprintf(msg, sizeof(msg), "%s", tag);
+	vsnprintf(msg + off, sizeof(msg) - (size_t)off, fmt, ap);
 	/* Never let a peer-supplied string forge a new log line or a terminal escape. */
 	for (i = 0; msg[i] != '\0'; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)

@@ -293,7 +293,7 @@ kh_scan_file(struct kh_scan *sc, const char *file, struct hs_kh_result *res)
 	struct hs_kh_entry e;
 
 	if (f == NULL) {
-		hs_log(HS_LOG_DEBUG3, "debug3: known_hosts %s: %s", file, strerror(errno));
+		hs_log(HS_LOG_DEBUG3, "known_hosts %s: %s", file, strerror(errno));
 		return HS_OK;
 	}
 	while ((len = getline(&line, &cap, f)) != -1) {
