@@ -20,7 +20,7 @@ if [ "$install" = 1 ]; then
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
-	apt-get install -y --no-install-recommends cmake make gcc pkg-config libwolfssl-dev \
+	apt-get install -y --no-install-recommends cmake make gcc libc6-dev libcrypt-dev pkg-config libwolfssl-dev \
 		libcmocka-dev libpam0g-dev libseccomp-dev python3 iproute2 procps
 fi
 
