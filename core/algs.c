@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hs_algs.h"
+#include "hs_match.h"
 #include "hs_mem.h"
 #include "kex_impl.h"
 #include "transport_impl.h"
@@ -160,20 +161,7 @@ hs_algs_default(enum hs_alg_family fam)
 bool
 hs_algs_match(const char *pat, const char *s, size_t len)
 {
-	size_t i = 0;
-
-	for (; *pat != '\0'; pat++) {
-		if (*pat == '*') {
-			for (size_t j = i; j <= len; j++)
-				if (hs_algs_match(pat + 1, s + j, len - j))
-					return true;
-			return false;
-		}
-		if (i >= len || (*pat != '?' && *pat != s[i]))
-			return false;
-		i++;
-	}
-	return i == len;
+	return hs_match_glob_n(s, len, pat, strlen(pat), false);
 }
 
 bool

@@ -9,38 +9,7 @@
 #include <time.h>
 
 #include "hs_authkeys.h"
-
-/* '*' and '?' wildcard match of n bytes of pattern p against s; iterative with one backtrack point,
- * so the work is bounded by len(p) * len(s) whatever the input. */
-static bool
-wild_match(const char *s, const char *p, size_t n, bool fold)
-{
-	const char *star = NULL, *sback = NULL, *pend = p + n;
-
-	while (*s != '\0') {
-		char pc = p < pend ? *p : '\0', sc = *s;
-
-		if (fold) {
-			pc = (char)tolower((unsigned char)pc);
-			sc = (char)tolower((unsigned char)sc);
-		}
-		if (p < pend && *p == '*') {
-			star = ++p;
-			sback = s;
-		} else if (p < pend && (*p == '?' || pc == sc)) {
-			p++;
-			s++;
-		} else if (star != NULL) {
-			p = star;
-			s = ++sback;
-		} else {
-			return false;
-		}
-	}
-	while (p < pend && *p == '*')
-		p++;
-	return p == pend;
-}
+#include "hs_match.h"
 
 /* Walk a comma list: 1 = a positive pattern matched, -1 = a negated one matched, 0 = none. The
  * matcher decides for each sub-pattern (without its '!'): 1 match, 0 no match, -1 malformed. */
@@ -74,7 +43,7 @@ walk_list(const char *subject, const char *list, sub_match_fn fn)
 static int
 sub_wild(const char *subject, const char *pat, size_t n)
 {
-	return n > 0 && wild_match(subject, pat, n, true) ? 1 : 0;
+	return n > 0 && hs_match_glob(subject, pat, n, true) ? 1 : 0;
 }
 
 bool

@@ -10,40 +10,7 @@
 
 #include "client_impl.h"
 #include "hs_client_config.h"
-
-static int
-fold(int ch, bool nocase)
-{
-	return nocase ? tolower(ch) : ch;
-}
-
-/* Iterative glob with one backtrack point: linear in practice, no recursion for the fuzzer to
- * exhaust. */
-bool
-hs_match_glob(const char *s, const char *pat, size_t patlen, bool nocase)
-{
-	size_t pi = 0, star = (size_t)-1;
-	const char *mark = NULL;
-
-	while (*s != '\0') {
-		if (pi < patlen && pat[pi] == '*') {
-			star = pi++;
-			mark = s;
-		} else if (pi < patlen && (pat[pi] == '?' ||
-		    fold((unsigned char)pat[pi], nocase) == fold((unsigned char)*s, nocase))) {
-			pi++;
-			s++;
-		} else if (star != (size_t)-1) {
-			pi = star + 1;
-			s = ++mark;
-		} else {
-			return false;
-		}
-	}
-	while (pi < patlen && pat[pi] == '*')
-		pi++;
-	return pi == patlen;
-}
+#include "hs_match.h"
 
 int
 hs_match_list(const char *s, const char *list, char sep)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "hs_err.h"
+#include "hs_match.h"
 
 #define HS_CLIENT_SYSTEM_CONFIG	"/etc/hardssh/ssh_config"
 #define HS_CLIENT_MAX_LIST	64	/* cap on one list keyword's entries */
@@ -122,9 +123,6 @@ HS_MUST_USE hs_err hs_client_expand(const char *s, const struct hs_client_tokens
 void hs_client_tokens_fill(const struct hs_client_config *c, const char *orig_host,
     struct hs_client_tokens *tok);
 
-/* Glob match of s against pattern pat[0..patlen): '*' any run, '?' one character; ASCII case-insensitive
- * when nocase. */
-bool hs_match_glob(const char *s, const char *pat, size_t patlen, bool nocase);
 /* Match s against a sep-separated pattern list with '!' negation (case-insensitive): 1 if a positive
  * pattern matches and no negated one does, -1 if a negated pattern matches, 0 otherwise. */
 int hs_match_list(const char *s, const char *list, char sep);

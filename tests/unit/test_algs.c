@@ -106,6 +106,20 @@ test_list_has_and_match(void **state)
 	assert_false(hs_algs_match("a*c", "abbbd", 5));
 	assert_true(hs_algs_match("a?c", "abc", 3));
 	assert_false(hs_algs_match("a?c", "ac", 2));
+	/* Many stars against a long near-miss: the fuzzer once made a recursive matcher run for
+	 * minutes on this shape; the iterative one answers in at most len(p) * len(s) steps. */
+	{
+		char pat[256], name[200];
+
+		for (size_t i = 0; i < sizeof(pat) - 2; i++)
+			pat[i] = '*';
+		pat[sizeof(pat) - 2] = 'x';
+		pat[sizeof(pat) - 1] = '\0';
+		memset(name, 'a', sizeof(name));
+		assert_false(hs_algs_match(pat, name, sizeof(name)));
+		name[sizeof(name) - 1] = 'x';
+		assert_true(hs_algs_match(pat, name, sizeof(name)));
+	}
 }
 
 static void
