@@ -1,6 +1,6 @@
 #!/bin/bash
 # demo.sh: install, build and show hardssh working, on a fresh Debian 12 machine, as root.
-#   1. apt-get install the build dependencies (skip with --no-install);
+#   1. apt-get install everything in .ci/packages, test peers included (skip with --no-install);
 #   2. cmake build into ./build;
 #   3. throwaway host and user keys made with hssh-keygen in a temporary directory;
 #   4. hsshd on a free loopback port, with the user key authorized through a temporary file;
@@ -20,8 +20,8 @@ if [ "$install" = 1 ]; then
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
-	apt-get install -y --no-install-recommends cmake make gcc libc6-dev libcrypt-dev pkg-config libwolfssl-dev \
-		libcmocka-dev libpam0g-dev libseccomp-dev python3 iproute2 procps
+	# Everything, tests included, so that ./tests/run-all.sh works next.
+	apt-get install -y --no-install-recommends $(grep -v '^#' "$SRC/.ci/packages")
 fi
 
 echo "== building into $BUILD"
