@@ -65,7 +65,6 @@ hs_client_expand(const char *s, const struct hs_client_tokens *tok, char **out)
 {
 	struct hs_buf *b = NULL;
 	hs_err r;
-	size_t n;
 
 	*out = NULL;
 	HS_GUARD(hs_buf_new(HS_EXPAND_MAX, &b));
@@ -79,11 +78,7 @@ hs_client_expand(const char *s, const struct hs_client_tokens *tok, char **out)
 		HS_ENSURE_GOTO(s[1] != '\0', HS_ERR_CONFIG, r, out);
 		HS_GUARD_GOTO(expand_token(*++s, tok, b), r, out);
 	}
-	n = hs_buf_len(b);
-	HS_ENSURE_GOTO((*out = malloc(n + 1)) != NULL, HS_ERR_ALLOC, r, out);
-	if (n > 0)
-		memcpy(*out, hs_buf_ptr(b), n);
-	(*out)[n] = '\0';
+	HS_GUARD_GOTO(hs_buf_to_cstring(b, out), r, out);
 	r = HS_OK;
 out:
 	hs_buf_free(b);

@@ -480,6 +480,23 @@ hs_buf_put_mpint(struct hs_buf *b, const uint8_t *p, size_t n)
 }
 
 hs_err
+hs_buf_to_cstring(const struct hs_buf *b, char **out)
+{
+	size_t n = b->size - b->off;
+	char *s;
+
+	*out = NULL;
+	HS_ENSURE(n == 0 || memchr(b->d + b->off, '\0', n) == NULL, HS_ERR_FORMAT);
+	if ((s = malloc(n + 1)) == NULL)
+		return HS_ERR_ALLOC;
+	if (n > 0)
+		memcpy(s, b->d + b->off, n);
+	s[n] = '\0';
+	*out = s;
+	return HS_OK;
+}
+
+hs_err
 hs_buf_putf(struct hs_buf *b, const char *fmt, ...)
 {
 	va_list ap;

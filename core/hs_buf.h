@@ -92,6 +92,9 @@ HS_MUST_USE hs_err hs_buf_put_mpint(struct hs_buf *b, const uint8_t *p, size_t n
 HS_MUST_USE hs_err hs_buf_reserve(struct hs_buf *b, size_t n, uint8_t **p);
 /* Drop n bytes from the end (after a reserve that was not fully used). */
 HS_MUST_USE hs_err hs_buf_trim_end(struct hs_buf *b, size_t n);
+/* The unread bytes as a new NUL-terminated string (b unchanged); HS_ERR_FORMAT if they hold a NUL.
+ * Caller frees. */
+HS_MUST_USE hs_err hs_buf_to_cstring(const struct hs_buf *b, char **out);
 /* printf-style append (no NUL stored). */
 HS_MUST_USE hs_err hs_buf_putf(struct hs_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -188,7 +188,6 @@ hs_kh_hash_host(const char *name, const uint8_t *salt, size_t salt_len, char **o
 	uint8_t fresh[HS_KH_SALT_LEN], mac[KH_SHA1_LEN];
 	struct hs_buf *b = NULL;
 	hs_err r;
-	size_t n;
 
 	*out = NULL;
 	if (salt == NULL) {
@@ -202,10 +201,7 @@ hs_kh_hash_host(const char *name, const uint8_t *salt, size_t salt_len, char **o
 	HS_GUARD_GOTO(hs_b64_encode(salt, salt_len, true, b), r, out);
 	HS_GUARD_GOTO(hs_buf_put_u8(b, '|'), r, out);
 	HS_GUARD_GOTO(hs_b64_encode(mac, sizeof(mac), true, b), r, out);
-	n = hs_buf_len(b);
-	HS_ENSURE_GOTO((*out = malloc(n + 1)) != NULL, HS_ERR_ALLOC, r, out);
-	memcpy(*out, hs_buf_ptr(b), n);
-	(*out)[n] = '\0';
+	HS_GUARD_GOTO(hs_buf_to_cstring(b, out), r, out);
 	r = HS_OK;
 out:
 	hs_buf_free(b);

@@ -16,6 +16,7 @@
 #include "hs_ct.h"
 #include "hs_log.h"
 #include "hs_mem.h"
+#include "hs_key_impl.h"
 
 struct hs_cipher;
 
@@ -82,13 +83,6 @@ cipher_find(enum hs_cipher_id id)
 	return NULL;
 }
 
-static hs_err
-wc_fail(const char *what, int ret)
-{
-	hs_error("wolfCrypt %s failed: %s (%d)", what, wc_GetErrorString(ret), ret);
-	return HS_ERR_PROVIDER;
-}
-
 hs_err
 hs_cipher_info(enum hs_cipher_id id, struct hs_cipher_info *out)
 {
@@ -120,7 +114,7 @@ aes_init(struct hs_cipher *c)
 	int ret;
 
 	if ((ret = wc_AesInit(&c->aes, NULL, INVALID_DEVID)) != 0)
-		return wc_fail("AES init", ret);
+		return hs_soft_wc_fail("AES init", ret);
 	c->aes_init = true;
 	return HS_OK;
 }
@@ -134,7 +128,7 @@ setup_ctr(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
 	/* CTR uses the forward cipher in both directions (SP 800-38A 6.5). */
 	ret = wc_AesSetKey(&c->aes, key, (word32)c->alg->info.key_len, iv, AES_ENCRYPTION);
 	if (ret != 0)
-		return wc_fail("AES key", ret);
+		return hs_soft_wc_fail("AES key", ret);
 	return HS_OK;
 }
 
@@ -146,7 +140,7 @@ setup_gcm(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
 	HS_GUARD(aes_init(c));
 	memcpy(c->iv, iv, GCM_IVLEN);
 	if ((ret = wc_AesGcmSetKey(&c->aes, key, (word32)c->alg->info.key_len)) != 0)
-		return wc_fail("AES-GCM key", ret);
+		return hs_soft_wc_fail("AES-GCM key", ret);
 	return HS_OK;
 }
 
@@ -205,7 +199,7 @@ chacha_start(ChaCha *cc, const uint8_t *key, uint32_t seqnr, uint32_t counter)
 	nonce[11] = (uint8_t)seqnr;
 	if ((ret = wc_Chacha_SetKey(cc, key, CP_KEYLEN)) != 0 ||
 	    (ret = wc_Chacha_SetIV(cc, nonce, counter)) != 0)
-		return wc_fail("ChaCha20 setup", ret);
+		return hs_soft_wc_fail("ChaCha20 setup", ret);
 	return HS_OK;
 }
 
@@ -220,7 +214,7 @@ chacha_xor(const uint8_t *key, uint32_t seqnr, uint32_t counter, uint8_t *dst, c
 	HS_GUARD_GOTO(chacha_start(&cc, key, seqnr, counter), r, out);
 	r = HS_OK;
 	if (n > 0 && (ret = wc_Chacha_Process(&cc, dst, src, (word32)n)) != 0)
-		r = wc_fail("ChaCha20", ret);
+		r = hs_soft_wc_fail("ChaCha20", ret);
 out:
 	hs_wipe(&cc, sizeof(cc));
 	return r;
@@ -258,7 +252,7 @@ get_length_ctr(struct hs_cipher *c, uint32_t seqnr, const uint8_t *in, size_t n,
 	/* Decrypt a copy with a copy of the state, so the stream position does not move. */
 	memcpy(&tmp, &c->aes, sizeof(tmp));
 	if ((ret = wc_AesCtrEncrypt(&tmp, blk, in, AES_BLOCK_SIZE)) != 0)
-		r = wc_fail("AES-CTR", ret);
+		r = hs_soft_wc_fail("AES-CTR", ret);
 	else
 		*len = peek_u32(blk);
 	hs_wipe(&tmp, sizeof(tmp));
@@ -312,7 +306,7 @@ crypt_gcm(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src,
 		ret = wc_AesGcmEncrypt(&c->aes, dst + aadlen, src + aadlen, (word32)len, c->iv,
 		    GCM_IVLEN, dst + aadlen + len, AES_BLOCK_SIZE, dst, (word32)aadlen);
 		if (ret != 0)
-			return wc_fail("AES-GCM encrypt", ret);
+			return hs_soft_wc_fail("AES-GCM encrypt", ret);
 	} else {
 		/* Plaintext goes to scratch first: dst stays untouched if the tag is wrong. */
 		HS_GUARD(scratch_reserve(c, len > 0 ? len : 1));
@@ -323,7 +317,7 @@ crypt_gcm(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src,
 			return HS_ERR_MAC;
 		}
 		if (ret != 0)
-			return wc_fail("AES-GCM decrypt", ret);
+			return hs_soft_wc_fail("AES-GCM decrypt", ret);
 		memmove(dst, src, aadlen);
 		memcpy(dst + aadlen, c->scratch, len);
 		hs_wipe(c->scratch, len);
@@ -347,7 +341,7 @@ chachapoly_tag(struct hs_cipher *c, uint32_t seqnr, const uint8_t *p, size_t n, 
 	if ((ret = wc_Poly1305SetKey(&poly, pk, sizeof(pk))) != 0 ||
 	    (ret = wc_Poly1305Update(&poly, p, (word32)n)) != 0 ||
 	    (ret = wc_Poly1305Final(&poly, tag)) != 0)
-		r = wc_fail("Poly1305", ret);
+		r = hs_soft_wc_fail("Poly1305", ret);
 out:
 	hs_wipe(pk, sizeof(pk));
 	hs_wipe(&poly, sizeof(poly));
@@ -396,7 +390,7 @@ crypt_ctr(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src,
 	if (len == 0)
 		return HS_OK;
 	if ((ret = wc_AesCtrEncrypt(&c->aes, dst + aadlen, src + aadlen, (word32)len)) != 0)
-		return wc_fail("AES-CTR", ret);
+		return hs_soft_wc_fail("AES-CTR", ret);
 	return HS_OK;
 }
 

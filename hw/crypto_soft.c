@@ -62,13 +62,6 @@ hash_find(enum hs_hash_alg alg)
 }
 
 static hs_err
-wc_fail(const char *what, int ret)
-{
-	hs_error("wolfCrypt %s failed: %s (%d)", what, wc_GetErrorString(ret), ret);
-	return HS_ERR_PROVIDER;
-}
-
-static hs_err
 rng_seed(void)
 {
 	int ret;
@@ -78,7 +71,7 @@ rng_seed(void)
 		rng_ready = false;
 	}
 	if ((ret = wc_InitRng(&rng)) != 0)
-		return wc_fail("DRBG init", ret);
+		return hs_soft_wc_fail("DRBG init", ret);
 	rng_ready = true;
 	rng_pid = getpid();
 	return HS_OK;
@@ -95,7 +88,7 @@ hs_crypto_init(void)
 		return HS_ERR_FIPS_STATE;
 	if (!wolf_ready) {
 		if ((ret = wolfCrypt_Init()) != 0)
-			return wc_fail("init", ret);
+			return hs_soft_wc_fail("init", ret);
 		wolf_ready = true;
 		HS_GUARD(rng_seed());
 		if (hs_provider_soft.self_test(NULL) != HS_OK) {
@@ -130,7 +123,7 @@ hs_random(void *p, size_t n)
 		word32 chunk = n > RNG_MAX_BLOCK_LEN ? RNG_MAX_BLOCK_LEN : (word32)n;
 
 		if ((ret = wc_RNG_GenerateBlock(r, q, chunk)) != 0)
-			return wc_fail("DRBG generate", ret);
+			return hs_soft_wc_fail("DRBG generate", ret);
 		q += chunk;
 		n -= chunk;
 	}
@@ -154,7 +147,7 @@ hs_hash(enum hs_hash_alg alg, const void *p, size_t n, uint8_t *out)
 	HS_ENSURE(a != NULL, HS_ERR_UNSUPPORTED);
 	HS_GUARD(hs_crypto_init());
 	if ((ret = wc_Hash(a->wc, p, (word32)n, out, (word32)a->len)) != 0)
-		return wc_fail("hash", ret);
+		return hs_soft_wc_fail("hash", ret);
 	return HS_OK;
 }
 
@@ -173,7 +166,7 @@ hs_hash_new(enum hs_hash_alg alg, struct hs_hash_ctx **out)
 	c->a = a;
 	if ((ret = wc_HashInit(&c->st, a->wc)) != 0) {
 		free(c);
-		return wc_fail("hash init", ret);
+		return hs_soft_wc_fail("hash init", ret);
 	}
 	*out = c;
 	return HS_OK;
@@ -185,7 +178,7 @@ hs_hash_update(struct hs_hash_ctx *c, const void *p, size_t n)
 	int ret;
 
 	if ((ret = wc_HashUpdate(&c->st, c->a->wc, p, (word32)n)) != 0)
-		return wc_fail("hash update", ret);
+		return hs_soft_wc_fail("hash update", ret);
 	return HS_OK;
 }
 
@@ -195,7 +188,7 @@ hs_hash_final(struct hs_hash_ctx *c, uint8_t *out)
 	int ret;
 
 	if ((ret = wc_HashFinal(&c->st, c->a->wc, out)) != 0)
-		return wc_fail("hash final", ret);
+		return hs_soft_wc_fail("hash final", ret);
 	return HS_OK;
 }
 
@@ -214,10 +207,10 @@ hmac_init(Hmac *h, const struct hash_alg *a, const void *key, size_t klen)
 	int ret;
 
 	if ((ret = wc_HmacInit(h, NULL, INVALID_DEVID)) != 0)
-		return wc_fail("HMAC init", ret);
+		return hs_soft_wc_fail("HMAC init", ret);
 	if ((ret = wc_HmacSetKey(h, a->hmac, key, (word32)klen)) != 0) {
 		wc_HmacFree(h);
-		return wc_fail("HMAC key", ret);
+		return hs_soft_wc_fail("HMAC key", ret);
 	}
 	return HS_OK;
 }
@@ -235,7 +228,7 @@ hs_hmac(enum hs_hash_alg alg, const void *key, size_t klen, const void *p, size_
 	HS_GUARD(hmac_init(&h, a, key, klen));
 	r = HS_OK;
 	if ((ret = wc_HmacUpdate(&h, p, (word32)n)) != 0 || (ret = wc_HmacFinal(&h, out)) != 0)
-		r = wc_fail("HMAC", ret);
+		r = hs_soft_wc_fail("HMAC", ret);
 	wc_HmacFree(&h);
 	hs_wipe(&h, sizeof(h));
 	return r;
@@ -289,7 +282,7 @@ hs_mac_compute(struct hs_mac *m, uint32_t seqnr, const uint8_t *p, size_t n, uin
 	if ((ret = wc_HmacUpdate(&m->hmac, seq, sizeof(seq))) != 0 ||
 	    (ret = wc_HmacUpdate(&m->hmac, p, (word32)n)) != 0 ||
 	    (ret = wc_HmacFinal(&m->hmac, out)) != 0)
-		return wc_fail("MAC", ret);
+		return hs_soft_wc_fail("MAC", ret);
 	return HS_OK;
 }
 

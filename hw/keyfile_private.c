@@ -124,8 +124,7 @@ kf_armour(const struct hs_buf *bin, char **out)
 		HS_GUARD_GOTO(hs_buf_put_u8(txt, '\n'), r, out);
 	}
 	HS_GUARD_GOTO(hs_buf_putf(txt, "%s\n", KF_END), r, out);
-	*out = strndup((const char *)hs_buf_ptr(txt), hs_buf_len(txt));
-	HS_ENSURE_GOTO(*out != NULL, HS_ERR_ALLOC, r, out);
+	HS_GUARD_GOTO(hs_buf_to_cstring(txt, out), r, out);
 	r = HS_OK;
 out:
 	hs_buf_free(b64);

@@ -24,8 +24,7 @@ hs_keyfile_public_line(const struct hs_key *k, const char *comment, char **out)
 	HS_GUARD_GOTO(hs_b64_encode(hs_buf_ptr(blob), hs_buf_len(blob), true, line), r, out);
 	if (comment != NULL && comment[0] != '\0')
 		HS_GUARD_GOTO(hs_buf_putf(line, " %s", comment), r, out);
-	*out = strndup((const char *)hs_buf_ptr(line), hs_buf_len(line));
-	HS_ENSURE_GOTO(*out != NULL, HS_ERR_ALLOC, r, out);
+	HS_GUARD_GOTO(hs_buf_to_cstring(line, out), r, out);
 	r = HS_OK;
 out:
 	hs_buf_free(blob);

@@ -69,13 +69,6 @@ struct hs_kex_priv {
 
 static const uint8_t dh_g[] = { 2 };	/* RFC 3526: generator 2 for every group */
 
-static hs_err
-wc_fail(const char *what, int ret)
-{
-	hs_error("wolfCrypt %s failed: %s (%d)", what, wc_GetErrorString(ret), ret);
-	return HS_ERR_PROVIDER;
-}
-
 static const struct kex_alg *
 kex_find(enum hs_kex_method m)
 {
@@ -107,13 +100,13 @@ keypair_x25519(struct hs_kex_priv *k, WC_RNG *rng, struct hs_buf *pub)
 	int ret;
 
 	if ((ret = wc_curve25519_init(&k->u.x)) != 0)
-		return wc_fail("X25519 init", ret);
+		return hs_soft_wc_fail("X25519 init", ret);
 	k->init = true;
 	if ((ret = wc_curve25519_make_key(rng, CURVE25519_KEYSIZE, &k->u.x)) != 0)
-		return wc_fail("X25519 keygen", ret);
+		return hs_soft_wc_fail("X25519 keygen", ret);
 	/* RFC 8731 3: the public value is the RFC 7748 byte string (little-endian u). */
 	if ((ret = wc_curve25519_export_public_ex(&k->u.x, q, &qlen, EC25519_LITTLE_ENDIAN)) != 0)
-		return wc_fail("X25519 export", ret);
+		return hs_soft_wc_fail("X25519 export", ret);
 	return hs_buf_put_bytes(pub, q, qlen);
 }
 
@@ -125,16 +118,16 @@ keypair_ecdh(struct hs_kex_priv *k, WC_RNG *rng, struct hs_buf *pub)
 	int ret;
 
 	if ((ret = wc_ecc_init(&k->u.ec)) != 0)
-		return wc_fail("ECC init", ret);
+		return hs_soft_wc_fail("ECC init", ret);
 	k->init = true;
 	if ((ret = wc_ecc_make_key_ex(rng, (int)k->alg->size, &k->u.ec, k->alg->curve)) != 0)
-		return wc_fail("ECDH keygen", ret);
+		return hs_soft_wc_fail("ECDH keygen", ret);
 	/* ECC_TIMING_RESISTANT: the shared-secret computation blinds with this RNG. */
 	if ((ret = wc_ecc_set_rng(&k->u.ec, rng)) != 0)
-		return wc_fail("ECC RNG", ret);
+		return hs_soft_wc_fail("ECC RNG", ret);
 	/* RFC 5656 4: Q_C as an uncompressed point (SEC1 2.3.3). */
 	if ((ret = wc_ecc_export_x963(&k->u.ec, q, &qlen)) != 0)
-		return wc_fail("ECDH export", ret);
+		return hs_soft_wc_fail("ECDH export", ret);
 	return hs_buf_put_bytes(pub, q, qlen);
 }
 
@@ -146,15 +139,15 @@ keypair_dh(struct hs_kex_priv *k, WC_RNG *rng, struct hs_buf *pub)
 	int ret;
 
 	if ((ret = wc_InitDhKey(&k->u.dh.key)) != 0)
-		return wc_fail("DH init", ret);
+		return hs_soft_wc_fail("DH init", ret);
 	k->init = true;
 	if ((ret = wc_DhSetKey(&k->u.dh.key, k->alg->prime, (word32)k->alg->size, dh_g,
 	    sizeof(dh_g))) != 0)
-		return wc_fail("DH group", ret);
+		return hs_soft_wc_fail("DH group", ret);
 	k->u.dh.xlen = sizeof(k->u.dh.x);
 	ret = wc_DhGenerateKeyPair(&k->u.dh.key, rng, k->u.dh.x, &k->u.dh.xlen, e, &elen);
 	if (ret != 0)
-		return wc_fail("DH keygen", ret);
+		return hs_soft_wc_fail("DH keygen", ret);
 	return put_magnitude(pub, e, elen);
 }
 
@@ -195,7 +188,7 @@ derive_x25519(struct hs_kex_priv *k, const uint8_t *peer, size_t len, struct hs_
 	memcpy(u, peer, sizeof(u));
 	u[31] &= 0x7f;
 	if ((ret = wc_curve25519_init(&pk)) != 0)
-		return wc_fail("X25519 init", ret);
+		return hs_soft_wc_fail("X25519 init", ret);
 	ret = wc_curve25519_import_public_ex(u, sizeof(u), &pk, EC25519_LITTLE_ENDIAN);
 	HS_ENSURE_GOTO(ret == 0, HS_ERR_FORMAT, r, out);
 	ret = wc_curve25519_shared_secret_ex(&k->u.x, &pk, s, &slen, EC25519_LITTLE_ENDIAN);
@@ -225,7 +218,7 @@ derive_ecdh(struct hs_kex_priv *k, const uint8_t *peer, size_t len, struct hs_bu
 	/* RFC 5656 4: uncompressed points only; SEC1 3.2.2.1 validation via wc_ecc_check_key. */
 	HS_ENSURE(len == 1 + 2 * k->alg->size && peer[0] == 0x04, HS_ERR_FORMAT);
 	if ((ret = wc_ecc_init(&pk)) != 0)
-		return wc_fail("ECC init", ret);
+		return hs_soft_wc_fail("ECC init", ret);
 	ret = wc_ecc_import_x963_ex(peer, (word32)len, &pk, k->alg->curve);
 	if (ret == 0)
 		ret = wc_ecc_check_key(&pk);
@@ -341,7 +334,7 @@ hs_soft_x25519(const uint8_t scalar[32], const uint8_t u[32], uint8_t out[32])
 	sc[31] &= 127;
 	sc[31] |= 64;
 	if ((ret = wc_curve25519_init(&k.u.x)) != 0)
-		return wc_fail("X25519 init", ret);
+		return hs_soft_wc_fail("X25519 init", ret);
 	k.init = true;
 	ret = wc_curve25519_import_private_ex(sc, sizeof(sc), &k.u.x, EC25519_LITTLE_ENDIAN);
 	HS_ENSURE_GOTO(ret == 0, HS_ERR_PROVIDER, r, out);
@@ -375,7 +368,7 @@ hs_soft_ecdh_fixed(enum hs_kex_method m, const uint8_t *scalar, size_t slen, con
 	}
 	HS_ENSURE(slen > 0 && slen <= a->size, HS_ERR_FORMAT);
 	if ((ret = wc_ecc_init(&k.u.ec)) != 0)
-		return wc_fail("ECC init", ret);
+		return hs_soft_wc_fail("ECC init", ret);
 	k.init = true;
 	ret = wc_ecc_import_private_key_ex(scalar, (word32)slen, NULL, 0, &k.u.ec, a->curve);
 	if (ret == 0)

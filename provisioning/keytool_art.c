@@ -83,8 +83,7 @@ hs_kt_randomart(const struct hs_key *k, char **out)
 		HS_GUARD_GOTO(hs_buf_put_bytes(txt, "|\n", 2), r, out);
 	}
 	HS_GUARD_GOTO(art_border(txt, "[SHA256]"), r, out);
-	*out = strndup((const char *)hs_buf_ptr(txt), hs_buf_len(txt));
-	HS_ENSURE_GOTO(*out != NULL, HS_ERR_ALLOC, r, out);
+	HS_GUARD_GOTO(hs_buf_to_cstring(txt, out), r, out);
 	r = HS_OK;
 out:
 	hs_buf_free(blob);

@@ -152,6 +152,29 @@ test_cstring_nul(void **state)
 }
 
 static void
+test_to_cstring(void **state)
+{
+	static const uint8_t nul[] = { 'a', 0, 'b' };
+	struct hs_buf *b;
+	char *s = NULL;
+
+	assert_int_equal(hs_buf_new(64, &b), HS_OK);
+	assert_int_equal(hs_buf_to_cstring(b, &s), HS_OK);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(hs_buf_put_cstring(b, "key"), HS_OK);
+	assert_int_equal(hs_buf_skip(b, 4), HS_OK);	/* only the unread bytes are copied */
+	assert_int_equal(hs_buf_to_cstring(b, &s), HS_OK);
+	assert_string_equal(s, "key");
+	assert_int_equal(hs_buf_len(b), 3);
+	free(s);
+	assert_int_equal(hs_buf_put_bytes(b, nul, sizeof(nul)), HS_OK);
+	assert_int_equal(hs_buf_to_cstring(b, &s), HS_ERR_FORMAT);
+	assert_null(s);
+	hs_buf_free(b);
+}
+
+static void
 test_b64(void **state)
 {
 	/* RFC 4648 10 test vectors */
@@ -198,6 +221,7 @@ main(void)
 		cmocka_unit_test(test_bounds_and_trailing),
 		cmocka_unit_test(test_mpint_rules),
 		cmocka_unit_test(test_cstring_nul),
+		cmocka_unit_test(test_to_cstring),
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_ct),
 	};
