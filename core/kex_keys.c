@@ -65,6 +65,10 @@ derive_dir(struct hs_transport *t, size_t d, const struct hs_buf *k_mpint, const
 	    &dst->cipher), r, out);
 	dst->block = info.block_len > 8 ? info.block_len : 8;
 	dst->tag_len = info.tag_len;
+	/* Kept for hs_transport_export; hs_dir_clear wipes them. */
+	dst->calg = ch->enc[d];
+	memcpy(dst->key, key, info.key_len);
+	memcpy(dst->iv, iv, info.iv_len);
 	if (ch->mac[d] != NULL) {
 		HS_GUARD_GOTO(hs_kdf_ssh(hash, kp, kl, h, h_len, (char)('E' + d), t->session_id,
 		    t->sid_len, mk, ch->mac[d]->key_len), r, out);
@@ -72,6 +76,8 @@ derive_dir(struct hs_transport *t, size_t d, const struct hs_buf *k_mpint, const
 		    out);
 		dst->mac_len = hs_mac_len(dst->mac);
 		dst->etm = ch->mac[d]->etm;
+		dst->malg = ch->mac[d];
+		memcpy(dst->mac_key, mk, ch->mac[d]->key_len);
 	}
 	r = HS_OK;
 out:

@@ -66,6 +66,12 @@ struct hs_dir {
 	uint32_t seq;			/* RFC 4253 6.4: wraps at 2^32 */
 	uint64_t bytes;			/* since the last NEWKEYS, for rekeying */
 	uint64_t packets;		/* since the last NEWKEYS */
+	/* Key material kept for hs_transport_export (core/transport_state.c); wiped on clear. */
+	const struct hs_cipher_alg *calg;	/* NULL before the first NEWKEYS */
+	const struct hs_mac_alg *malg;		/* NULL for AEAD ciphers */
+	uint8_t key[HS_MAX_KEYLEN];
+	uint8_t iv[HS_MAX_IVLEN];
+	uint8_t mac_key[HS_MAX_HASH];
 };
 
 enum hs_kex_state {

@@ -18,7 +18,7 @@ hs_dir_clear(struct hs_dir *d)
 {
 	hs_cipher_free(d->cipher);
 	hs_mac_free(d->mac);
-	memset(d, 0, sizeof(*d));
+	hs_wipe(d, sizeof(*d));
 	d->block = 8;
 }
 
@@ -29,12 +29,13 @@ hs_dir_install(struct hs_dir *cur, struct hs_dir *next, bool reset_seq)
 
 	hs_cipher_free(cur->cipher);
 	hs_mac_free(cur->mac);
+	hs_wipe(cur, sizeof(*cur));
 	*cur = *next;
 	/* PROTOCOL 1.10 (strict KEX): sequence numbers restart at 0 after each NEWKEYS. */
 	cur->seq = reset_seq ? 0 : seq;
 	cur->bytes = 0;
 	cur->packets = 0;
-	memset(next, 0, sizeof(*next));
+	hs_wipe(next, sizeof(*next));
 	next->block = 8;
 }
 

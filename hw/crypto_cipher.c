@@ -27,6 +27,7 @@ struct cipher_mode {
 	    uint32_t *len);
 	hs_err (*crypt)(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src,
 	    size_t len, size_t aadlen);
+	hs_err (*seek)(struct hs_cipher *c, uint64_t pos);	/* NULL: stateless, position 0 */
 };
 
 static const struct cipher_mode mode_none, mode_ctr, mode_gcm, mode_chachapoly;
@@ -70,6 +71,8 @@ struct hs_cipher {
 	uint8_t k_hdr[CP_KEYLEN];	/* chacha20-poly1305: K_1 (length) */
 	uint8_t *scratch;		/* GCM decrypt: plaintext held until the tag checks */
 	size_t scratch_len;
+	uint8_t iv0[AES_BLOCK_SIZE];	/* CTR and GCM: the IV given to hs_cipher_new */
+	uint64_t done;			/* CTR: bytes processed; GCM: packets processed */
 };
 
 static const struct cipher_alg *
@@ -129,6 +132,7 @@ setup_ctr(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
 	ret = wc_AesSetKey(&c->aes, key, (word32)c->alg->info.key_len, iv, AES_ENCRYPTION);
 	if (ret != 0)
 		return hs_soft_wc_fail("AES key", ret);
+	memcpy(c->iv0, iv, AES_BLOCK_SIZE);
 	return HS_OK;
 }
 
@@ -139,6 +143,7 @@ setup_gcm(struct hs_cipher *c, const uint8_t *key, const uint8_t *iv)
 
 	HS_GUARD(aes_init(c));
 	memcpy(c->iv, iv, GCM_IVLEN);
+	memcpy(c->iv0, iv, GCM_IVLEN);
 	if ((ret = wc_AesGcmSetKey(&c->aes, key, (word32)c->alg->info.key_len)) != 0)
 		return hs_soft_wc_fail("AES-GCM key", ret);
 	return HS_OK;
@@ -323,6 +328,7 @@ crypt_gcm(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src,
 		hs_wipe(c->scratch, len);
 	}
 	gcm_iv_next(c->iv);
+	c->done++;
 	return HS_OK;
 }
 
@@ -391,7 +397,76 @@ crypt_ctr(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst, const uint8_t *src,
 		return HS_OK;
 	if ((ret = wc_AesCtrEncrypt(&c->aes, dst + aadlen, src + aadlen, (word32)len)) != 0)
 		return hs_soft_wc_fail("AES-CTR", ret);
+	c->done += len;
 	return HS_OK;
+}
+
+/* Big-endian add of v to the n-byte counter at p (carries out of the top are dropped). */
+static void
+be_add(uint8_t *p, size_t n, uint64_t v)
+{
+	unsigned carry = 0;
+	size_t i;
+
+	for (i = n; i > 0 && (v != 0 || carry != 0); i--) {
+		unsigned sum = (unsigned)p[i - 1] + (unsigned)(v & 0xff) + carry;
+
+		p[i - 1] = (uint8_t)sum;
+		carry = sum >> 8;
+		v >>= 8;
+	}
+}
+
+/* RFC 4344 4: the counter is the IV plus the number of blocks, as one 128-bit integer. */
+static hs_err
+seek_ctr(struct hs_cipher *c, uint64_t pos)
+{
+	uint8_t ctr[AES_BLOCK_SIZE];
+	int ret;
+
+	HS_ENSURE(pos <= UINT64_MAX / AES_BLOCK_SIZE, HS_ERR_TOO_LARGE);
+	memcpy(ctr, c->iv0, sizeof(ctr));
+	be_add(ctr, sizeof(ctr), pos);
+	ret = wc_AesSetIV(&c->aes, ctr);
+	hs_wipe(ctr, sizeof(ctr));
+	if (ret != 0)
+		return hs_soft_wc_fail("AES-CTR IV", ret);
+	/* No keystream left over from a partial block: the next byte starts block pos. */
+	c->aes.left = 0;
+	c->done = pos * AES_BLOCK_SIZE;
+	return HS_OK;
+}
+
+/* RFC 5647 7.1: only the 64-bit invocation counter (bytes 4..11) advances. */
+static hs_err
+seek_gcm(struct hs_cipher *c, uint64_t pos)
+{
+	memcpy(c->iv, c->iv0, GCM_IVLEN);
+	be_add(c->iv + 4, GCM_IVLEN - 4, pos);
+	c->done = pos;
+	return HS_OK;
+}
+
+hs_err
+hs_cipher_position(const struct hs_cipher *c, uint64_t *pos)
+{
+	if (c->alg->mode == &mode_ctr) {
+		/* SSH packets are whole blocks; a stream inside a block cannot be resumed exactly. */
+		HS_ENSURE(c->done % AES_BLOCK_SIZE == 0, HS_ERR_PROTOCOL);
+		*pos = c->done / AES_BLOCK_SIZE;
+	} else
+		*pos = c->done;
+	return HS_OK;
+}
+
+hs_err
+hs_cipher_seek(struct hs_cipher *c, uint64_t pos)
+{
+	if (c->alg->mode->seek == NULL) {
+		HS_ENSURE(pos == 0, HS_ERR_PROTOCOL);
+		return HS_OK;
+	}
+	return c->alg->mode->seek(c, pos);
 }
 
 hs_err
@@ -405,10 +480,10 @@ static const struct cipher_mode mode_none = {
 	.setup = setup_none, .get_length = get_length_clear, .crypt = crypt_none,
 };
 static const struct cipher_mode mode_ctr = {
-	.setup = setup_ctr, .get_length = get_length_ctr, .crypt = crypt_ctr,
+	.setup = setup_ctr, .get_length = get_length_ctr, .crypt = crypt_ctr, .seek = seek_ctr,
 };
 static const struct cipher_mode mode_gcm = {
-	.setup = setup_gcm, .get_length = get_length_clear, .crypt = crypt_gcm,
+	.setup = setup_gcm, .get_length = get_length_clear, .crypt = crypt_gcm, .seek = seek_gcm,
 };
 static const struct cipher_mode mode_chachapoly = {
 	.setup = setup_chachapoly, .get_length = get_length_chachapoly, .crypt = crypt_chachapoly,

@@ -89,6 +89,15 @@ HS_MUST_USE hs_err hs_cipher_get_length(struct hs_cipher *c, uint32_t seqnr, con
 HS_MUST_USE hs_err hs_cipher_crypt(struct hs_cipher *c, uint32_t seqnr, uint8_t *dst,
     const uint8_t *src, size_t len, size_t aadlen);
 
+/* Stream position, for handing a live transport to another process (hs_transport_export): CTR,
+ * 16-byte blocks processed since hs_cipher_new; GCM, packets processed (the RFC 5647 7.1
+ * invocation counter minus its initial value); chacha20-poly1305 and none, always 0 (the nonce is
+ * the sequence number). HS_ERR_PROTOCOL if a CTR stream stands inside a block. */
+HS_MUST_USE hs_err hs_cipher_position(const struct hs_cipher *c, uint64_t *pos);
+/* Move the stream to pos (as returned by hs_cipher_position on a cipher made from the same key and
+ * IV), counted from hs_cipher_new's IV. On failure the cipher is unchanged. */
+HS_MUST_USE hs_err hs_cipher_seek(struct hs_cipher *c, uint64_t pos);
+
 /* ---- MACs for the non-AEAD ciphers (RFC 4253 6.4; -etm@openssh.com is the transport's choice of
  * what to feed in) ---- */
 struct hs_mac;
