@@ -68,6 +68,7 @@ struct srv_sess {
 	size_t nenv;
 	pid_t pid;			/* child, or 0 */
 	bool started;
+	bool spawn_failed;	/* exec/shell could not start: close after the reply */
 	bool exited;
 	int wstatus;
 };

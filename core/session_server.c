@@ -87,8 +87,11 @@ req_exec(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 	hs_info("Starting session: %s%s%s for %s from %s port %s id %u", cmd ? "command" : "shell",
 	    s->pty ? " on " : "", s->pty ? tty_short(s->tty_name) : "", s->sc->u->name,
 	    s->sc->peer_ip, s->sc->peer_port, s->ch->local_id);
-	if (hs_srv_spawn(s, cmd, forced != NULL ? q->command : NULL) != HS_OK)
+	if (hs_srv_spawn(s, cmd, forced != NULL ? q->command : NULL) != HS_OK) {
+		/* A client that sent no want_reply would wait forever: srv_tick closes it. */
+		s->spawn_failed = true;
 		return HS_OK;
+	}
 	s->started = true;
 	*ok = true;
 	return HS_OK;
@@ -259,6 +262,11 @@ srv_tick(void *arg, bool *done)
 		ch = &sc->loop.conn.ch[i];
 		if (ch->state != HS_CHAN_OPEN || ch->ops != &srv_ops || (s = ch->ctx) == NULL)
 			continue;
+		if (s->spawn_failed && !(ch->flags & HS_CHAN_CLOSE_SENT)) {
+			HS_GUARD(hs_chan_send_eof(ch));
+			HS_GUARD(hs_chan_send_close(ch));
+			continue;
+		}
 		if (!s->exited || (ch->flags & HS_CHAN_CLOSE_SENT))
 			continue;
 		/* A pty's output is read until it would block once the shell is gone. */

@@ -159,8 +159,9 @@ class Harness:
             f.write("\n".join(lines) + "\n")
         return cfg
 
-    def start_hsshd(self, name, hostkeys, extra=()):
-        """Start hsshd -D -f CFG -E LOG; returns (port, logfile) or (None, logfile)."""
+    def start_hsshd(self, name, hostkeys, extra=(), prefix=()):
+        """Start hsshd -D -f CFG -E LOG (behind the command words in prefix, e.g. prlimit);
+        returns (port, logfile) or (None, logfile)."""
         port = self.free_port()
         cfg = self.server_config(name, port, hostkeys, extra)
         log = self.path(name + ".log")
@@ -169,7 +170,8 @@ class Harness:
             print("missing server binary " + HSSHD, flush=True)
             return None, log
         out = open(self.path(name + ".out"), "w")
-        p = subprocess.Popen([HSSHD, "-D", "-f", cfg, "-E", log], stdin=subprocess.DEVNULL,
+        p = subprocess.Popen(list(prefix) + [HSSHD, "-D", "-f", cfg, "-E", log],
+                             stdin=subprocess.DEVNULL,
                              stdout=out, stderr=subprocess.STDOUT)
         self.procs.append(p)
         if not self.wait_port(port, 10, p):

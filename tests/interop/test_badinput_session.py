@@ -4,6 +4,9 @@
   log the reason, hang up, and keep serving;
 - a publickey signature made over the wrong session identifier (RFC 4252 7: the signed data starts
   with this session's id): hsshd must refuse the key, log it, and keep serving;
+- an exec the server cannot start (hsshd under a file-descriptor limit too low for the command's
+  pipes), sent WITHOUT want_reply: hsshd must close the channel rather than leave the client
+  waiting, and log why;
 - a valid login afterwards on the same server proves neither case left it broken.
 The cases before KEX (banner, length, strict KEX) are in test_badinput.py."""
 import os
@@ -97,6 +100,34 @@ def case_wrong_session(h, port, log, key):
     t.close()
 
 
+def case_exec_cannot_start(h, port, log, key):
+    """RFC 4254 6.5 exec with want_reply FALSE, on a server that cannot make the pipes."""
+    from paramiko.common import cMSG_CHANNEL_REQUEST
+    off = os.path.getsize(log)
+    t = transport(port)
+    try:
+        t.auth_publickey(hslib.USER, key)
+        ch = t.open_session(timeout=TIMEOUT)
+        ch.settimeout(TIMEOUT)
+        m = paramiko.Message()
+        m.add_byte(cMSG_CHANNEL_REQUEST)
+        m.add_int(ch.remote_chanid)
+        m.add_string("exec")
+        m.add_boolean(False)
+        m.add_string("echo should-not-run")
+        t._send_user_message(m)
+        start = time.monotonic()
+        data = ch.recv(4096)  # b"" once the server closes the channel
+        took = time.monotonic() - start
+        h.check("exec that cannot start, no want_reply: channel closed (%.1f s)" % took,
+                data == b"" and took < LOG_LIMIT, "got %r after %.1f s" % (data, took))
+    except Exception as e:  # noqa: BLE001 - a hang shows up as a socket timeout here
+        h.fail("exec that cannot start, no want_reply: channel closed", repr(e))
+    h.check("exec that cannot start: log names the reason",
+            wait_log(log, off, r"pipe: Too many open files"))
+    t.close()
+
+
 def case_login_still_works(h, port, key):
     try:
         t = transport(port)
@@ -124,6 +155,13 @@ def main():
         case_bad_mac(h, port, log, key, mac)
     case_wrong_session(h, port, log, key)
     case_login_still_works(h, port, key)
+    # A second server that runs out of file descriptors when it makes a command's pipes: 10 is
+    # enough for the listener, the connection and its signal pipe, not for three more pipes.
+    lport, llog = h.start_hsshd("hsshd_lowfd", [h.path("host")], prefix=["prlimit", "--nofile=10"])
+    if lport is None:
+        h.fail("start hsshd under prlimit --nofile=10")
+    else:
+        case_exec_cannot_start(h, lport, llog, key)
     h.finish()
 
 
