@@ -1,0 +1,171 @@
+/* sandbox_seccomp.c: the seccomp-bpf policy of hsshd's network-facing child, as one table
+ * (STYLE.md 4), and the code that turns it into a libseccomp filter.
+ *
+ * Start tight, add a row only with a reason. Anything not here kills the whole process
+ * (SECCOMP_RET_KILL_PROCESS, Linux 4.14), so a compromised child cannot open sockets or files,
+ * fork, exec or ptrace. The open/stat family fails with EACCES instead, so that probes made by
+ * libc or wolfSSL fail softly rather than kill a well-behaved child.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hs_log.h"
+#include "hs_sandbox.h"
+#include "sandbox_impl.h"
+
+#define PRE	HS_SANDBOX_PREAUTH
+#define POST	HS_SANDBOX_POSTAUTH
+#define BOTH	(PRE | POST)
+
+#define ALLOW(n, ph)		{ .name = (n), .action = HS_SB_ALLOW, .phases = (ph) }
+#define DENY(n)			{ .name = (n), .action = HS_SB_EACCES, .phases = BOTH }
+#define ALLOW_IF(n, ph, a, m, v) { .name = (n), .action = HS_SB_ALLOW, .phases = (ph),	\
+	.op = HS_SB_ARG_MASKED_EQ, .arg = (a), .mask = (m), .val = (v) }
+
+static const struct hs_sandbox_rule rules[] = {
+	/* I/O on the connection socket, the monitor socketpair and the log pipe. */
+	ALLOW("read", BOTH),		/* packets in, monitor replies */
+	ALLOW("write", BOTH),		/* packets out, monitor requests, stderr logging */
+	ALLOW("readv", BOTH),		/* libc stdio may gather */
+	ALLOW("writev", BOTH),		/* syslog(3) and stdio scatter writes */
+	ALLOW("poll", BOTH),		/* the event loop (libc poll on x86_64) */
+	ALLOW("ppoll", BOTH),		/* poll on arches without poll(2), and newer libcs */
+	ALLOW("recvmsg", BOTH),		/* monitor replies with SCM_RIGHTS fds */
+	ALLOW("sendmsg", BOTH),		/* monitor requests, passing fds */
+	/* syslog(3) send()s on its socket opened before the filter: only to a connected
+	 * peer (dest_addr == NULL), so no datagrams can be aimed anywhere else. */
+	ALLOW_IF("sendto", BOTH, 4, ~(uint64_t)0, 0),
+	ALLOW("shutdown", BOTH),	/* half-close the connection at disconnect */
+	ALLOW("close", BOTH),		/* fds the child owns */
+	/* Process lifetime and signals. */
+	ALLOW("exit", BOTH),		/* thread exit in libc's paths */
+	ALLOW("exit_group", BOTH),	/* _exit, exit */
+	ALLOW("rt_sigreturn", BOTH),	/* return from any handler, including the SIGSYS reporter */
+	ALLOW("rt_sigprocmask", BOTH),	/* libc blocks signals around critical sections */
+	/* Only picks the stack signal handlers run on, grants nothing; the sanitizer runtime of
+	 * the CI builds removes its alternate stack at _exit and aborts if that fails. */
+	ALLOW("sigaltstack", BOTH),
+	/* Time: usually vDSO, but the vDSO falls back to the syscall on some clock sources. */
+	ALLOW("clock_gettime", BOTH),	/* timeouts, rekey by time */
+	ALLOW("gettimeofday", BOTH),	/* syslog timestamps */
+	ALLOW("time", BOTH),		/* time(3) */
+	ALLOW("nanosleep", BOTH),	/* back-off on EAGAIN */
+	ALLOW("clock_nanosleep", BOTH),	/* nanosleep(3) in current glibc */
+	ALLOW("sched_yield", BOTH),	/* libc lock contention */
+	ALLOW("getpid", BOTH),		/* syslog(3) LOG_PID, log prefixes */
+	ALLOW("gettid", BOTH),		/* harmless; glibc's raise(3) and the sanitizer runtime */
+	ALLOW("getrandom", BOTH),	/* DRBG reseeding without a device file */
+	/* Memory: no executable mappings, so no new code can be made runnable. */
+	ALLOW("brk", BOTH),		/* malloc's main arena */
+	ALLOW_IF("mmap", BOTH, 2, PROT_EXEC, 0),	/* large malloc blocks, without PROT_EXEC */
+	ALLOW_IF("mprotect", BOTH, 2, PROT_EXEC, 0),	/* malloc's non-main arenas grow this way */
+	ALLOW("munmap", BOTH),		/* free of large blocks */
+	ALLOW("mremap", BOTH),		/* realloc of large blocks */
+	ALLOW("madvise", BOTH),		/* free() returns pages with MADV_DONTNEED */
+	ALLOW("futex", BOTH),		/* libc locks (stdio, malloc) */
+	/* Post-auth: fds the monitor passes (pty master, pipes) are made non-blocking. */
+	ALLOW_IF("fcntl", POST, 1, ~(uint64_t)0, F_GETFL),
+	ALLOW_IF("fcntl", POST, 1, ~(uint64_t)0, F_SETFL),
+	/* Filesystem probes: fail softly. The child is chrooted into an empty directory anyway. */
+	DENY("open"),			/* localtime's /etc/localtime, NSS, /dev/urandom fallbacks */
+	DENY("openat"),			/* the same through glibc's openat */
+	DENY("stat"),			/* stat-family probes by libc */
+	DENY("lstat"),
+	DENY("fstat"),			/* stdio sizes its buffer from fstat; the default is fine */
+	DENY("newfstatat"),		/* fstat(3) in glibc 2.33+ */
+	DENY("statx"),
+	DENY("access"),			/* access(2) probes */
+	DENY("faccessat"),
+	DENY("faccessat2"),
+	DENY("readlink"),		/* self-exe probes */
+	/* The SIGSYS reporter's way to die after writing its record (sandbox_sigsys.c). */
+	{ .name = "getppid", .action = HS_SB_KILL, .phases = BOTH },
+	{ 0 }
+};
+
+const struct hs_sandbox_rule *
+hs_sandbox_rules(void)
+{
+	return rules;
+}
+
+const char *
+hs_sandbox_tripwire(void)
+{
+	return "getppid";
+}
+
+/* The libseccomp action of a row. */
+static uint32_t
+rule_action(enum hs_sandbox_action a)
+{
+	static const uint32_t actions[] = {
+		[HS_SB_ALLOW] = SCMP_ACT_ALLOW,
+		[HS_SB_EACCES] = SCMP_ACT_ERRNO(EACCES),
+		[HS_SB_KILL] = SCMP_ACT_KILL_PROCESS,
+	};
+
+	return actions[a];
+}
+
+static hs_err
+rule_add(scmp_filter_ctx ctx, uint32_t def, const struct hs_sandbox_rule *r)
+{
+	int nr = seccomp_syscall_resolve_name(r->name);
+	int rc;
+
+	/* A row for a syscall this arch lacks (e.g. "open" on arm64) adds nothing; libseccomp
+	 * refuses a rule that repeats the default action (the tripwire without a reporter). */
+	if (nr == __NR_SCMP_ERROR || rule_action(r->action) == def)
+		return HS_OK;
+	if (r->op == HS_SB_ARG_ANY)
+		rc = seccomp_rule_add(ctx, rule_action(r->action), nr, 0);
+	else if (r->op == HS_SB_ARG_EQ)
+		rc = seccomp_rule_add(ctx, rule_action(r->action), nr, 1,
+		    SCMP_CMP(r->arg, SCMP_CMP_EQ, r->val));
+	else
+		rc = seccomp_rule_add(ctx, rule_action(r->action), nr, 1,
+		    SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->mask, r->val));
+	if (rc != 0) {
+		hs_error("sandbox: seccomp rule for %s: %s", r->name, strerror(-rc));
+		return HS_ERR_INTERNAL;
+	}
+	return HS_OK;
+}
+
+hs_err
+hs_sandbox_apply(enum hs_sandbox_phase phase)
+{
+	const struct hs_sandbox_rule *r;
+	scmp_filter_ctx ctx;
+	uint32_t def;
+	hs_err e = HS_ERR_INTERNAL;
+	int rc;
+
+	/* With a reporter the default traps to it; the handler then dies by the tripwire. */
+	def = hs_sandbox_sigsys_reporting() ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS;
+	if ((ctx = seccomp_init(def)) == NULL) {
+		hs_error("sandbox: seccomp_init failed");
+		return HS_ERR_INTERNAL;
+	}
+	for (r = rules; r->name != NULL; r++) {
+		if ((r->phases & (unsigned)phase) == 0)
+			continue;
+		HS_GUARD_GOTO(rule_add(ctx, def, r), e, out);
+	}
+	/* libseccomp sets no_new_privs itself before loading (SCMP_FLTATR_CTL_NNP). */
+	if ((rc = seccomp_load(ctx)) != 0) {
+		hs_error("sandbox: seccomp_load: %s", strerror(-rc));
+		goto out;
+	}
+	hs_debug("sandbox: seccomp filter loaded (%s)",
+	    phase == HS_SANDBOX_PREAUTH ? "preauth" : "postauth");
+	e = HS_OK;
+out:
+	seccomp_release(ctx);
+	return e;
+}
