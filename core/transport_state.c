@@ -99,7 +99,8 @@ hs_transport_export(struct hs_transport *t, struct hs_buf *out)
 		return t->dead;
 	/* Only the server side hands its transport on (the client has no privilege separation). */
 	HS_ENSURE(t->cfg.server, HS_ERR_UNSUPPORTED);
-	/* Between key exchanges, with nothing held or waiting to be written: no KEX state travels. */
+	/* Between key exchanges, with nothing held or waiting to be written: no KEX state travels.
+	 * A refusal here leaves t usable (finish the KEX or flush, then try again). */
 	if (t->kex_state != HS_KEXS_IDLE || t->kex != NULL || t->kex_count == 0 ||
 	    !t->version_done || t->disc_sent || hs_buf_len(t->obuf) > 0 ||
 	    hs_buf_len(t->held) > 0 || t->next_in.cipher != NULL || t->next_out.cipher != NULL) {
