@@ -23,6 +23,8 @@
 
 #define ALLOW(n, ph)		{ .name = (n), .action = HS_SB_ALLOW, .phases = (ph) }
 #define DENY(n)			{ .name = (n), .action = HS_SB_EACCES, .phases = BOTH }
+#define ALLOW_EQ(n, ph, a, v)	{ .name = (n), .action = HS_SB_ALLOW, .phases = (ph),	\
+	.op = HS_SB_ARG_EQ, .arg = (a), .val = (v) }
 #define ALLOW_IF(n, ph, a, m, v) { .name = (n), .action = HS_SB_ALLOW, .phases = (ph),	\
 	.op = HS_SB_ARG_MASKED_EQ, .arg = (a), .mask = (m), .val = (v) }
 
@@ -38,7 +40,7 @@ static const struct hs_sandbox_rule rules[] = {
 	ALLOW("sendmsg", BOTH),		/* monitor requests, passing fds */
 	/* syslog(3) send()s on its socket opened before the filter: only to a connected
 	 * peer (dest_addr == NULL), so no datagrams can be aimed anywhere else. */
-	ALLOW_IF("sendto", BOTH, 4, ~(uint64_t)0, 0),
+	ALLOW_EQ("sendto", BOTH, 4, 0),
 	ALLOW("shutdown", BOTH),	/* half-close the connection at disconnect */
 	ALLOW("close", BOTH),		/* fds the child owns */
 	/* Process lifetime and signals. */
@@ -68,8 +70,8 @@ static const struct hs_sandbox_rule rules[] = {
 	ALLOW("madvise", BOTH),		/* free() returns pages with MADV_DONTNEED */
 	ALLOW("futex", BOTH),		/* libc locks (stdio, malloc) */
 	/* Post-auth: fds the monitor passes (pty master, pipes) are made non-blocking. */
-	ALLOW_IF("fcntl", POST, 1, ~(uint64_t)0, F_GETFL),
-	ALLOW_IF("fcntl", POST, 1, ~(uint64_t)0, F_SETFL),
+	ALLOW_EQ("fcntl", POST, 1, F_GETFL),
+	ALLOW_EQ("fcntl", POST, 1, F_SETFL),
 	/* Filesystem probes: fail softly. The child is chrooted into an empty directory anyway. */
 	DENY("open"),			/* localtime's /etc/localtime, NSS, /dev/urandom fallbacks */
 	DENY("openat"),			/* the same through glibc's openat */
@@ -122,14 +124,18 @@ rule_add(scmp_filter_ctx ctx, uint32_t def, const struct hs_sandbox_rule *r)
 	 * refuses a rule that repeats the default action (the tripwire without a reporter). */
 	if (nr == __NR_SCMP_ERROR || rule_action(r->action) == def)
 		return HS_OK;
-	if (r->op == HS_SB_ARG_ANY)
+	if (r->op == HS_SB_ARG_ANY) {
 		rc = seccomp_rule_add(ctx, rule_action(r->action), nr, 0);
-	else if (r->op == HS_SB_ARG_EQ)
-		rc = seccomp_rule_add(ctx, rule_action(r->action), nr, 1,
-		    SCMP_CMP(r->arg, SCMP_CMP_EQ, r->val));
-	else
-		rc = seccomp_rule_add(ctx, rule_action(r->action), nr, 1,
-		    SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->mask, r->val));
+	} else {
+		/* MASKED_EQ compares (arg & datum_a) == datum_b; EQ compares arg == datum_a. */
+		struct scmp_arg_cmp cmp = {
+			.arg = r->arg,
+			.op = r->op == HS_SB_ARG_EQ ? SCMP_CMP_EQ : SCMP_CMP_MASKED_EQ,
+			.datum_a = r->op == HS_SB_ARG_EQ ? r->val : r->mask,
+			.datum_b = r->op == HS_SB_ARG_EQ ? 0 : r->val,
+		};
+		rc = seccomp_rule_add_array(ctx, rule_action(r->action), nr, 1, &cmp);
+	}
 	if (rc != 0) {
 		hs_error("sandbox: seccomp rule for %s: %s", r->name, strerror(-rc));
 		return HS_ERR_INTERNAL;

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -281,6 +282,64 @@ test_forbidden_fork(void **state)
 		assert_exit0(&r);
 	else
 		assert_non_null(strstr(r.why, "(clone"));
+}
+
+/* ---- argument filters and phases ---- */
+
+struct phase_arg {
+	enum hs_sandbox_phase phase;
+	const char *call;	/* "fcntl", "sendto-connected", "sendto-addr" */
+};
+
+static int
+child_phase(void *arg)
+{
+	const struct phase_arg *a = arg;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int sp[2], fl;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp) != 0)
+		return 1;
+	if (hs_sandbox_limits() != HS_OK || hs_sandbox_apply(a->phase) != HS_OK)
+		return 2;
+	if (strcmp(a->call, "fcntl") == 0) {
+		fl = fcntl(sp[0], F_GETFL);
+		if (fl == -1 || fcntl(sp[0], F_SETFL, fl | O_NONBLOCK) != 0)
+			return 3;
+		if ((fcntl(sp[0], F_GETFL) & O_NONBLOCK) == 0)
+			return 4;
+	} else if (strcmp(a->call, "sendto-connected") == 0) {
+		if (send(sp[0], "x", 1, 0) != 1)
+			return 5;
+	} else {
+		(void)sendto(sp[0], "x", 1, 0, (struct sockaddr *)&sun, sizeof(sun));
+	}
+	return 0;
+}
+
+static void
+test_phases_and_args(void **state)
+{
+	struct phase_arg a;
+	struct child_result r;
+
+	(void)state;
+	/* Post-auth may make passed fds non-blocking; pre-auth may not touch fcntl at all. */
+	a = (struct phase_arg){ HS_SANDBOX_POSTAUTH, "fcntl" };
+	run_child(child_phase, &a, true, &r);
+	assert_exit0(&r);
+	a = (struct phase_arg){ HS_SANDBOX_PREAUTH, "fcntl" };
+	run_child(child_phase, &a, true, &r);
+	assert_true(r.sigsys);
+	assert_non_null(strstr(r.why, "(fcntl)"));
+	/* send(2) on a connected socket (syslog) works; an explicit destination kills. */
+	a = (struct phase_arg){ HS_SANDBOX_PREAUTH, "sendto-connected" };
+	run_child(child_phase, &a, true, &r);
+	assert_exit0(&r);
+	a = (struct phase_arg){ HS_SANDBOX_PREAUTH, "sendto-addr" };
+	run_child(child_phase, &a, true, &r);
+	assert_true(r.sigsys);
+	assert_non_null(strstr(r.why, "(sendto)"));
 }
 
 /* ---- resource limits ---- */
@@ -631,6 +690,7 @@ main(void)
 		cmocka_unit_test(test_forbidden_ptrace),
 		cmocka_unit_test(test_forbidden_exec_mapping),
 		cmocka_unit_test(test_forbidden_fork),
+		cmocka_unit_test(test_phases_and_args),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_drop_refused),
