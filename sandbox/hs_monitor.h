@@ -1,0 +1,234 @@
+/* hs_monitor.h: the request protocol between hsshd's privileged monitor and its unprivileged
+ * network child (issue 4), and the state machine that decides which requests are allowed when.
+ *
+ * Framing (both directions, over a socketpair):
+ *
+ *	uint32	length		of what follows: 1 .. HS_MON_MAX_MSG
+ *	byte	type		enum hs_mon_type
+ *	byte[]	body		fields below, parsed with hs_buf getters; trailing bytes are an error
+ *
+ * The child asks, the monitor answers exactly once per request (except AUTH_DONE, which is the
+ * monitor's answer to a successful final authentication request). Bounds are per field:
+ *
+ *   type                 dir   body                                              reply
+ *   HOSTKEYS        1    c->m  (empty)                                           HOSTKEYS_OK | FAIL
+ *   SIGN            2    c->m  uint32 key index, string alg, string data(<=64)   SIGN_OK | FAIL
+ *   SESSION_ID      3    c->m  string session_id (1..64)                         OK | FAIL
+ *   AUTH_USER       4    c->m  string user, string service                       OK(valid) | FAIL
+ *   AUTH_PUBKEY_CHECK 5  c->m  string user, string alg, string blob(<=16 KiB)    PK_OK | FAIL
+ *   AUTH_PUBKEY_VERIFY 6 c->m  string user, string alg, string blob,             AUTH_DONE | FAIL
+ *                              string signed-data, string signature
+ *   AUTH_PASSWORD   7    c->m  string user, string password                      AUTH_DONE | FAIL
+ *   KEYSTATE        8    c->m  string transport state (<= 64 KiB)                OK | FAIL
+ *   OK             64    m->c  (empty)
+ *   FAIL           65    m->c  (empty)
+ *   HOSTKEYS_OK    66    m->c  uint32 n (1..16), n x string public key blob (<= 16 KiB each)
+ *   SIGN_OK        67    m->c  string signature (<= 16 KiB)
+ *   PK_OK          68    m->c  string authorized_keys options (<= 8 KiB, may be empty)
+ *   AUTH_DONE      69    m->c  string user (the user the monitor authenticated)
+ *
+ * Names (user, service, alg) are 1..HS_MON_MAX_NAME bytes. A whole message fits in 64 KiB plus the
+ * type byte and one string length (so the largest field, KEYSTATE's 64 KiB, fits).
+ *
+ * The monitor feeds every parsed request to hs_mon_state_check(); anything it refuses (wrong phase,
+ * beyond its count, unknown type, a reply type, a body that fails a check) ends the connection:
+ * the caller returns HS_ERR_PROTOCOL. Phases and what they allow (table in monitor_state.c):
+ *
+ *   PREKEX         HOSTKEYS (once), SIGN, SESSION_ID (once; moves to PREAUTH)
+ *   PREAUTH        SIGN (client-initiated rekey), AUTH_USER (once), AUTH_PUBKEY_CHECK,
+ *                  AUTH_PUBKEY_VERIFY, AUTH_PASSWORD; a successful VERIFY/PASSWORD, reported by
+ *                  the monitor through hs_mon_state_auth_result(), moves to AUTHENTICATED
+ *   AUTHENTICATED  KEYSTATE (once; moves to POSTAUTH)
+ *   POSTAUTH       SIGN (rekeys)
+ */
+#ifndef HS_MONITOR_H
+#define HS_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_buf.h"
+#include "hs_err.h"
+
+#define HS_MON_MAX_HASH		64		/* SHA-512: exchange hash and session id */
+#define HS_MON_MAX_NAME		256		/* user, service, algorithm names */
+#define HS_MON_MAX_BLOB		(16u * 1024)	/* public key blobs and signatures */
+#define HS_MON_MAX_SIGNED	(20u * 1024)	/* RFC 4252 7 signed data: session id + names + blob */
+#define HS_MON_MAX_PASSWORD	1024
+#define HS_MON_MAX_OPTIONS	(8u * 1024)	/* authorized_keys options of one key */
+#define HS_MON_MAX_STATE	(64u * 1024)	/* KEYSTATE: serialised transport state */
+#define HS_MON_MAX_HOSTKEYS	16
+/* Largest type || body: the 64 KiB KEYSTATE string plus its length and the type byte. */
+#define HS_MON_MAX_MSG		(HS_MON_MAX_STATE + 5)
+
+/* Default MaxAuthTries (as sshd_config(5)) and the SIGN rate bound (see hs_mon_state_init). */
+#define HS_MON_MAX_AUTH_TRIES_DEFAULT	6
+#define HS_MON_SIGN_BURST_DEFAULT	64
+#define HS_MON_SIGN_PERIOD_MS_DEFAULT	1000
+
+enum hs_mon_type {
+	HS_MON_HOSTKEYS = 1,
+	HS_MON_SIGN = 2,
+	HS_MON_SESSION_ID = 3,
+	HS_MON_AUTH_USER = 4,
+	HS_MON_AUTH_PUBKEY_CHECK = 5,
+	HS_MON_AUTH_PUBKEY_VERIFY = 6,
+	HS_MON_AUTH_PASSWORD = 7,
+	HS_MON_KEYSTATE = 8,
+	HS_MON_OK = 64,
+	HS_MON_FAIL = 65,
+	HS_MON_HOSTKEYS_OK = 66,
+	HS_MON_SIGN_OK = 67,
+	HS_MON_PK_OK = 68,
+	HS_MON_AUTH_DONE = 69,
+};
+
+/* A view of len bytes inside the parsed message (not NUL-terminated, not owned). */
+struct hs_mon_str {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* A parsed message: type and a typed union of views into the message buffer, valid while that
+ * buffer is unchanged. Which member is set follows from type (none for HOSTKEYS, OK, FAIL). */
+struct hs_mon_req {
+	enum hs_mon_type type;
+	union {
+		struct { uint32_t key_index; struct hs_mon_str alg, data; } sign;
+		struct { struct hs_mon_str id; } session_id;
+		struct { struct hs_mon_str user, service; } auth_user;
+		/* AUTH_PUBKEY_CHECK uses user, alg, blob; AUTH_PUBKEY_VERIFY all five. */
+		struct { struct hs_mon_str user, alg, blob, signed_data, sig; } pubkey;
+		struct { struct hs_mon_str user, password; } password;
+		struct { struct hs_mon_str blob; } keystate;
+		struct { uint32_t n; struct hs_mon_str keys[HS_MON_MAX_HOSTKEYS]; } hostkeys_ok;
+		struct { struct hs_mon_str sig; } sign_ok;
+		struct { struct hs_mon_str options; } pk_ok;
+		struct { struct hs_mon_str user; } auth_done;
+	} u;
+};
+
+/* Static name of a message type ("SIGN", ...); "unknown" for anything else. Never NULL. */
+const char *hs_mon_type_name(int type);
+
+/* ---- framing and I/O (monitor_proto.c) ---- */
+
+/* Read one frame from fd into msg (reset first; its bound must be >= HS_MON_MAX_MSG): msg then
+ * holds type || body. Blocks, retries on EINTR, and gives up after timeout_ms in total (-1: no
+ * limit) with HS_ERR_TIMEOUT. HS_ERR_EOF if the peer closed before a frame began, HS_ERR_TRUNCATED
+ * if it closed inside one, HS_ERR_TOO_LARGE / HS_ERR_FORMAT for a length beyond HS_MON_MAX_MSG or
+ * zero. On failure msg is reset (wiped). */
+HS_MUST_USE hs_err hs_mon_read(int fd, struct hs_buf *msg, int timeout_ms);
+
+/* Write msg's unread bytes (type || body, as built below) as one frame. Blocks, retries on EINTR
+ * and short writes; never raises SIGPIPE on a socket. HS_ERR_TOO_LARGE if msg is empty or longer
+ * than HS_MON_MAX_MSG, HS_ERR_IO on a write error. msg is unchanged. */
+HS_MUST_USE hs_err hs_mon_write(int fd, const struct hs_buf *msg);
+
+/* Parse type || body from msg's cursor into *out (views into msg). Checks every bound listed
+ * above and that nothing trails. On failure *out is zeroed and the reason is HS_ERR_FORMAT,
+ * HS_ERR_TRUNCATED, HS_ERR_TOO_LARGE, HS_ERR_TRAILING or HS_ERR_PROTOCOL (unknown type). */
+HS_MUST_USE hs_err hs_mon_parse(struct hs_buf *msg, struct hs_mon_req *out);
+
+/* Append the message m as type || body to out. The same bounds as hs_mon_parse apply, so a built
+ * message always parses (HS_ERR_TOO_LARGE / HS_ERR_FORMAT otherwise, out unchanged). */
+HS_MUST_USE hs_err hs_mon_build(struct hs_buf *out, const struct hs_mon_req *m);
+
+/* One builder per message; each appends type || body to out, as hs_mon_build. A buffer that held
+ * a password or transport state must be freed or reset (which wipes) as soon as it was sent. */
+HS_MUST_USE hs_err hs_mon_build_hostkeys(struct hs_buf *out);
+HS_MUST_USE hs_err hs_mon_build_sign(struct hs_buf *out, uint32_t key_index, const char *alg,
+	const uint8_t *data, size_t data_len);
+HS_MUST_USE hs_err hs_mon_build_session_id(struct hs_buf *out, const uint8_t *id, size_t len);
+HS_MUST_USE hs_err hs_mon_build_auth_user(struct hs_buf *out, const char *user,
+	const char *service);
+HS_MUST_USE hs_err hs_mon_build_pubkey_check(struct hs_buf *out, const char *user,
+	const char *alg, const uint8_t *blob, size_t blob_len);
+HS_MUST_USE hs_err hs_mon_build_pubkey_verify(struct hs_buf *out, const char *user,
+	const char *alg, const uint8_t *blob, size_t blob_len, const uint8_t *signed_data,
+	size_t signed_len, const uint8_t *sig, size_t sig_len);
+HS_MUST_USE hs_err hs_mon_build_password(struct hs_buf *out, const char *user,
+	const char *password);
+HS_MUST_USE hs_err hs_mon_build_keystate(struct hs_buf *out, const uint8_t *state, size_t len);
+HS_MUST_USE hs_err hs_mon_build_ok(struct hs_buf *out);
+HS_MUST_USE hs_err hs_mon_build_fail(struct hs_buf *out);
+/* n blobs, blobs[i] of lens[i] bytes; 1 <= n <= HS_MON_MAX_HOSTKEYS. */
+HS_MUST_USE hs_err hs_mon_build_hostkeys_ok(struct hs_buf *out, const uint8_t *const *blobs,
+	const size_t *lens, uint32_t n);
+HS_MUST_USE hs_err hs_mon_build_sign_ok(struct hs_buf *out, const uint8_t *sig, size_t len);
+HS_MUST_USE hs_err hs_mon_build_pk_ok(struct hs_buf *out, const char *options);
+HS_MUST_USE hs_err hs_mon_build_auth_done(struct hs_buf *out, const char *user);
+
+/* Pass one open descriptor over the unix socket sock (SCM_RIGHTS, with one data byte), for the
+ * post-auth session fds. HS_ERR_IO on failure. The sender keeps its copy open. */
+HS_MUST_USE hs_err hs_mon_send_fd(int sock, int fd);
+/* Receive one descriptor sent by hs_mon_send_fd (close-on-exec set). *fd is -1 on failure:
+ * HS_ERR_EOF if the peer closed, HS_ERR_FORMAT if the message held no descriptor, more than one,
+ * or was truncated (any descriptors that did arrive are closed), HS_ERR_IO otherwise. */
+HS_MUST_USE hs_err hs_mon_recv_fd(int sock, int *fd);
+
+/* ---- the state machine (monitor_state.c) ---- */
+
+enum hs_mon_phase {
+	HS_MON_PHASE_PREKEX = 0,	/* before the first KEX finished */
+	HS_MON_PHASE_PREAUTH,		/* session id known, authenticating */
+	HS_MON_PHASE_AUTHENTICATED,	/* the monitor verified a user; waiting for KEYSTATE */
+	HS_MON_PHASE_POSTAUTH,		/* handed off: only rekey signatures */
+	HS_MON_PHASES
+};
+
+struct hs_mon_state {
+	enum hs_mon_phase phase;
+	uint32_t counts[HS_MON_KEYSTATE + 1];	/* accepted requests by type */
+	/* MaxAuthTries: refused after max_auth_tries failures (as sshd counts them: a refused key
+	 * query, a bad signature or password), or after 2 * max_auth_tries auth requests in all. */
+	unsigned max_auth_tries;
+	unsigned auth_failures;
+	unsigned auth_requests;
+	int pending;				/* auth request awaiting its result, or 0 */
+	/* Learned from accepted requests; PUBKEY_VERIFY is checked against them. */
+	uint8_t session_id[HS_MON_MAX_HASH];
+	size_t session_id_len;
+	char user[HS_MON_MAX_NAME + 1];
+	char service[HS_MON_MAX_NAME + 1];
+	/* SIGN token bucket: sign_burst signatures at once, then one per sign_period_ms. */
+	unsigned sign_burst;
+	unsigned sign_period_ms;
+	uint64_t sign_credit_ms;
+	uint64_t sign_last_ms;
+	uint64_t (*now_ms)(void);		/* monotonic clock; tests may replace it */
+};
+
+/* Initialise s in PREKEX with the given MaxAuthTries (0 means the default) and the default SIGN
+ * bound: HS_MON_SIGN_BURST_DEFAULT at once, then one per HS_MON_SIGN_PERIOD_MS_DEFAULT on average.
+ * Why a rate bound: a KEX needs exactly one signature, but the monitor cannot see the transport,
+ * so it cannot tell a real KEX from a compromised child using it as a signing oracle (for fault or
+ * side-channel key recovery, or to wear out a PKCS#11/TPM device). Rekeys are rare (RekeyLimit
+ * is ~1 GB or an hour by default); the burst covers test configurations that rekey every few
+ * packets (OpenSSH regress "rekeylimit 16"). The fields may be changed after init. */
+void hs_mon_state_init(struct hs_mon_state *s, unsigned max_auth_tries);
+
+/* Wipe what s learned (session id, user). */
+void hs_mon_state_clear(struct hs_mon_state *s);
+
+/* Decide whether the parsed request r may be served now. HS_OK: allowed, and counters, learned
+ * values and phase are advanced. HS_ERR_PROTOCOL: refused (the reason is logged): the caller must
+ * answer nothing more and end the connection. An auth request (AUTH_USER, AUTH_PUBKEY_CHECK,
+ * AUTH_PUBKEY_VERIFY, AUTH_PASSWORD) must be followed by hs_mon_state_auth_result before the next
+ * request. AUTH_PUBKEY_VERIFY is refused unless its signed data is RFC 4252 section 7's for this
+ * session id, the AUTH_USER user and service, and the request's alg and blob. */
+HS_MUST_USE hs_err hs_mon_state_check(struct hs_mon_state *s, const struct hs_mon_req *r);
+
+/* The monitor's verdict on the auth request just allowed (r is that request). A failed
+ * PUBKEY_CHECK, PUBKEY_VERIFY or PASSWORD counts toward MaxAuthTries; a successful PUBKEY_VERIFY
+ * or PASSWORD moves to AUTHENTICATED. HS_ERR_PROTOCOL if r is not the pending request. */
+HS_MUST_USE hs_err hs_mon_state_auth_result(struct hs_mon_state *s, const struct hs_mon_req *r,
+	bool ok);
+
+/* True once the monitor itself verified a user (phase AUTHENTICATED or POSTAUTH). */
+bool hs_mon_state_authenticated(const struct hs_mon_state *s);
+
+const char *hs_mon_phase_name(enum hs_mon_phase p);
+
+#endif

@@ -1,0 +1,595 @@
+/* monitor_proto.c: framing, encoding and decoding of the monitor request protocol (hs_monitor.h),
+ * and descriptor passing. One layout table drives both the parser and the builder, so what we
+ * build is exactly what we accept. */
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hs_buf.h"
+#include "hs_log.h"
+#include "hs_monitor.h"
+
+enum mon_kind {
+	MF_END = 0,
+	MF_U32,		/* uint32 */
+	MF_STR,		/* string of min..max bytes; text: no NUL bytes inside */
+	MF_KEYS,	/* uint32 n (1..HS_MON_MAX_HOSTKEYS), n strings of 1..HS_MON_MAX_BLOB bytes */
+};
+
+struct mon_field {
+	enum mon_kind kind;
+	size_t off;		/* offset in struct hs_mon_req */
+	size_t min, max;
+	bool text;
+};
+
+#define MON_FIELDS_MAX	5
+
+struct mon_layout {
+	enum hs_mon_type type;
+	const char *name;
+	struct mon_field f[MON_FIELDS_MAX + 1];
+};
+
+#define OFF(m)			offsetof(struct hs_mon_req, u.m)
+#define U32(m)			{ .kind = MF_U32, .off = OFF(m) }
+#define BYTES(m, lo, hi)	{ .kind = MF_STR, .off = OFF(m), .min = (lo), .max = (hi) }
+#define TEXT(m, lo, hi)		{ .kind = MF_STR, .off = OFF(m), .min = (lo), .max = (hi), .text = true }
+#define NAME(m)			TEXT(m, 1, HS_MON_MAX_NAME)
+
+/* The wire layout of every message (the table in hs_monitor.h). */
+static const struct mon_layout layouts[] = {
+	{ .type = HS_MON_HOSTKEYS, .name = "HOSTKEYS", .f = { { 0 } } },
+	{ .type = HS_MON_SIGN, .name = "SIGN", .f = { U32(sign.key_index), NAME(sign.alg),
+		BYTES(sign.data, 1, HS_MON_MAX_HASH) } },
+	{ .type = HS_MON_SESSION_ID, .name = "SESSION_ID",
+		.f = { BYTES(session_id.id, 1, HS_MON_MAX_HASH) } },
+	{ .type = HS_MON_AUTH_USER, .name = "AUTH_USER",
+		.f = { NAME(auth_user.user), NAME(auth_user.service) } },
+	{ .type = HS_MON_AUTH_PUBKEY_CHECK, .name = "AUTH_PUBKEY_CHECK", .f = { NAME(pubkey.user),
+		NAME(pubkey.alg), BYTES(pubkey.blob, 1, HS_MON_MAX_BLOB) } },
+	{ .type = HS_MON_AUTH_PUBKEY_VERIFY, .name = "AUTH_PUBKEY_VERIFY", .f = { NAME(pubkey.user),
+		NAME(pubkey.alg), BYTES(pubkey.blob, 1, HS_MON_MAX_BLOB),
+		BYTES(pubkey.signed_data, 1, HS_MON_MAX_SIGNED),
+		BYTES(pubkey.sig, 1, HS_MON_MAX_BLOB) } },
+	{ .type = HS_MON_AUTH_PASSWORD, .name = "AUTH_PASSWORD", .f = { NAME(password.user),
+		TEXT(password.password, 0, HS_MON_MAX_PASSWORD) } },
+	{ .type = HS_MON_KEYSTATE, .name = "KEYSTATE",
+		.f = { BYTES(keystate.blob, 1, HS_MON_MAX_STATE) } },
+	{ .type = HS_MON_OK, .name = "OK", .f = { { 0 } } },
+	{ .type = HS_MON_FAIL, .name = "FAIL", .f = { { 0 } } },
+	{ .type = HS_MON_HOSTKEYS_OK, .name = "HOSTKEYS_OK",
+		.f = { { .kind = MF_KEYS, .off = OFF(hostkeys_ok) } } },
+	{ .type = HS_MON_SIGN_OK, .name = "SIGN_OK",
+		.f = { BYTES(sign_ok.sig, 1, HS_MON_MAX_BLOB) } },
+	{ .type = HS_MON_PK_OK, .name = "PK_OK",
+		.f = { TEXT(pk_ok.options, 0, HS_MON_MAX_OPTIONS) } },
+	{ .type = HS_MON_AUTH_DONE, .name = "AUTH_DONE", .f = { NAME(auth_done.user) } },
+};
+
+static const struct mon_layout *
+layout_find(int type)
+{
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		if ((int)layouts[i].type == type)
+			return &layouts[i];
+	return NULL;
+}
+
+const char *
+hs_mon_type_name(int type)
+{
+	const struct mon_layout *l = layout_find(type);
+
+	return l != NULL ? l->name : "unknown";
+}
+
+/* ---- parsing ---- */
+
+static hs_err
+str_check(const uint8_t *p, size_t len, size_t min, size_t max, bool text)
+{
+	HS_ENSURE(len <= max, HS_ERR_TOO_LARGE);
+	HS_ENSURE(len >= min, HS_ERR_FORMAT);
+	HS_ENSURE(!text || len == 0 || memchr(p, 0, len) == NULL, HS_ERR_FORMAT);
+	return HS_OK;
+}
+
+static hs_err
+get_str(struct hs_buf *b, struct hs_mon_str *s, size_t min, size_t max, bool text)
+{
+	const uint8_t *p;
+	size_t len;
+
+	HS_GUARD(hs_buf_get_string(b, &p, &len));
+	HS_GUARD(str_check(p, len, min, max, text));
+	s->p = p;
+	s->len = len;
+	return HS_OK;
+}
+
+static hs_err
+get_keys(struct hs_buf *b, uint32_t *n, struct hs_mon_str *keys)
+{
+	uint32_t count;
+
+	HS_GUARD(hs_buf_get_u32(b, &count));
+	HS_ENSURE(count <= HS_MON_MAX_HOSTKEYS, HS_ERR_TOO_LARGE);
+	HS_ENSURE(count >= 1, HS_ERR_FORMAT);
+	for (uint32_t i = 0; i < count; i++)
+		HS_GUARD(get_str(b, &keys[i], 1, HS_MON_MAX_BLOB, false));
+	*n = count;
+	return HS_OK;
+}
+
+static hs_err
+get_field(struct hs_buf *b, const struct mon_field *f, struct hs_mon_req *req)
+{
+	uint8_t *at = (uint8_t *)req + f->off;
+
+	if (f->kind == MF_U32)
+		return hs_buf_get_u32(b, (uint32_t *)(void *)at);
+	if (f->kind == MF_STR)
+		return get_str(b, (struct hs_mon_str *)(void *)at, f->min, f->max, f->text);
+	/* MF_KEYS: n, then the array that follows it in the struct */
+	return get_keys(b, &req->u.hostkeys_ok.n, req->u.hostkeys_ok.keys);
+}
+
+hs_err
+hs_mon_parse(struct hs_buf *msg, struct hs_mon_req *out)
+{
+	const struct mon_layout *l;
+	struct hs_mon_req req;
+	uint8_t type;
+	hs_err r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&req, 0, sizeof(req));
+	HS_GUARD_GOTO(hs_buf_get_u8(msg, &type), r, out);
+	HS_ENSURE_GOTO((l = layout_find(type)) != NULL, HS_ERR_PROTOCOL, r, out);
+	req.type = l->type;
+	for (const struct mon_field *f = l->f; f->kind != MF_END; f++)
+		HS_GUARD_GOTO(get_field(msg, f, &req), r, out);
+	HS_GUARD_GOTO(hs_buf_get_end(msg), r, out);
+	*out = req;
+	r = HS_OK;
+out:
+	if (r != HS_OK)
+		hs_debug("monitor: malformed message type %u: %s", (unsigned)type, hs_err_str(r));
+	return r;
+}
+
+/* ---- building ---- */
+
+static hs_err
+put_field(struct hs_buf *b, const struct mon_field *f, const struct hs_mon_req *m)
+{
+	const uint8_t *at = (const uint8_t *)m + f->off;
+	const struct hs_mon_str *s = (const struct hs_mon_str *)(const void *)at;
+
+	if (f->kind == MF_U32)
+		return hs_buf_put_u32(b, *(const uint32_t *)(const void *)at);
+	if (f->kind == MF_STR) {
+		HS_ENSURE(s->p != NULL || s->len == 0, HS_ERR_INTERNAL);
+		HS_GUARD(str_check(s->p, s->len, f->min, f->max, f->text));
+		return hs_buf_put_string(b, s->p, s->len);
+	}
+	/* MF_KEYS */
+	HS_ENSURE(m->u.hostkeys_ok.n <= HS_MON_MAX_HOSTKEYS, HS_ERR_TOO_LARGE);
+	HS_ENSURE(m->u.hostkeys_ok.n >= 1, HS_ERR_FORMAT);
+	HS_GUARD(hs_buf_put_u32(b, m->u.hostkeys_ok.n));
+	for (uint32_t i = 0; i < m->u.hostkeys_ok.n; i++) {
+		s = &m->u.hostkeys_ok.keys[i];
+		HS_ENSURE(s->p != NULL, HS_ERR_INTERNAL);
+		HS_GUARD(str_check(s->p, s->len, 1, HS_MON_MAX_BLOB, false));
+		HS_GUARD(hs_buf_put_string(b, s->p, s->len));
+	}
+	return HS_OK;
+}
+
+hs_err
+hs_mon_build(struct hs_buf *out, const struct hs_mon_req *m)
+{
+	const struct mon_layout *l;
+	size_t before = hs_buf_len(out);
+	hs_err r;
+
+	HS_ENSURE((l = layout_find(m->type)) != NULL, HS_ERR_INTERNAL);
+	HS_GUARD_GOTO(hs_buf_put_u8(out, (uint8_t)l->type), r, out);
+	for (const struct mon_field *f = l->f; f->kind != MF_END; f++)
+		HS_GUARD_GOTO(put_field(out, f, m), r, out);
+	HS_ENSURE_GOTO(hs_buf_len(out) - before <= HS_MON_MAX_MSG, HS_ERR_TOO_LARGE, r, out);
+	r = HS_OK;
+out:
+	if (r != HS_OK && hs_buf_len(out) > before && hs_buf_trim_end(out, hs_buf_len(out) - before))
+		hs_buf_reset(out);	/* cannot happen: we only appended */
+	return r;
+}
+
+static struct hs_mon_str
+cstr(const char *s)
+{
+	return (struct hs_mon_str){ .p = (const uint8_t *)s, .len = s != NULL ? strlen(s) : 0 };
+}
+
+static struct hs_mon_str
+bytes(const uint8_t *p, size_t len)
+{
+	return (struct hs_mon_str){ .p = p, .len = len };
+}
+
+hs_err
+hs_mon_build_hostkeys(struct hs_buf *out)
+{
+	return hs_mon_build(out, &(struct hs_mon_req){ .type = HS_MON_HOSTKEYS });
+}
+
+hs_err
+hs_mon_build_sign(struct hs_buf *out, uint32_t key_index, const char *alg, const uint8_t *data,
+	size_t data_len)
+{
+	struct hs_mon_req m = { .type = HS_MON_SIGN };
+
+	m.u.sign.key_index = key_index;
+	m.u.sign.alg = cstr(alg);
+	m.u.sign.data = bytes(data, data_len);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_session_id(struct hs_buf *out, const uint8_t *id, size_t len)
+{
+	struct hs_mon_req m = { .type = HS_MON_SESSION_ID };
+
+	m.u.session_id.id = bytes(id, len);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_auth_user(struct hs_buf *out, const char *user, const char *service)
+{
+	struct hs_mon_req m = { .type = HS_MON_AUTH_USER };
+
+	m.u.auth_user.user = cstr(user);
+	m.u.auth_user.service = cstr(service);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_pubkey_check(struct hs_buf *out, const char *user, const char *alg,
+	const uint8_t *blob, size_t blob_len)
+{
+	struct hs_mon_req m = { .type = HS_MON_AUTH_PUBKEY_CHECK };
+
+	m.u.pubkey.user = cstr(user);
+	m.u.pubkey.alg = cstr(alg);
+	m.u.pubkey.blob = bytes(blob, blob_len);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_pubkey_verify(struct hs_buf *out, const char *user, const char *alg,
+	const uint8_t *blob, size_t blob_len, const uint8_t *signed_data, size_t signed_len,
+	const uint8_t *sig, size_t sig_len)
+{
+	struct hs_mon_req m = { .type = HS_MON_AUTH_PUBKEY_VERIFY };
+
+	m.u.pubkey.user = cstr(user);
+	m.u.pubkey.alg = cstr(alg);
+	m.u.pubkey.blob = bytes(blob, blob_len);
+	m.u.pubkey.signed_data = bytes(signed_data, signed_len);
+	m.u.pubkey.sig = bytes(sig, sig_len);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_password(struct hs_buf *out, const char *user, const char *password)
+{
+	struct hs_mon_req m = { .type = HS_MON_AUTH_PASSWORD };
+
+	m.u.password.user = cstr(user);
+	m.u.password.password = cstr(password);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_keystate(struct hs_buf *out, const uint8_t *state, size_t len)
+{
+	struct hs_mon_req m = { .type = HS_MON_KEYSTATE };
+
+	m.u.keystate.blob = bytes(state, len);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_ok(struct hs_buf *out)
+{
+	return hs_mon_build(out, &(struct hs_mon_req){ .type = HS_MON_OK });
+}
+
+hs_err
+hs_mon_build_fail(struct hs_buf *out)
+{
+	return hs_mon_build(out, &(struct hs_mon_req){ .type = HS_MON_FAIL });
+}
+
+hs_err
+hs_mon_build_hostkeys_ok(struct hs_buf *out, const uint8_t *const *blobs, const size_t *lens,
+	uint32_t n)
+{
+	struct hs_mon_req m = { .type = HS_MON_HOSTKEYS_OK };
+
+	HS_ENSURE(n <= HS_MON_MAX_HOSTKEYS, HS_ERR_TOO_LARGE);
+	m.u.hostkeys_ok.n = n;
+	for (uint32_t i = 0; i < n; i++)
+		m.u.hostkeys_ok.keys[i] = bytes(blobs[i], lens[i]);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_sign_ok(struct hs_buf *out, const uint8_t *sig, size_t len)
+{
+	struct hs_mon_req m = { .type = HS_MON_SIGN_OK };
+
+	m.u.sign_ok.sig = bytes(sig, len);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_pk_ok(struct hs_buf *out, const char *options)
+{
+	struct hs_mon_req m = { .type = HS_MON_PK_OK };
+
+	m.u.pk_ok.options = cstr(options != NULL ? options : "");
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_auth_done(struct hs_buf *out, const char *user)
+{
+	struct hs_mon_req m = { .type = HS_MON_AUTH_DONE };
+
+	m.u.auth_done.user = cstr(user);
+	return hs_mon_build(out, &m);
+}
+
+/* ---- framing over a descriptor ---- */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for events or the deadline (-1: none) passes. */
+static hs_err
+wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int left, n;
+
+	for (;;) {
+		left = -1;
+		if (deadline >= 0) {
+			int64_t d = deadline - mono_ms();
+
+			HS_ENSURE(d > 0, HS_ERR_TIMEOUT);
+			left = d > 60000 ? 60000 : (int)d;
+		}
+		n = poll(&p, 1, left);
+		if (n > 0)
+			return HS_OK;
+		if (n < 0 && errno != EINTR) {
+			hs_error("monitor: poll: %s", strerror(errno));
+			return HS_ERR_IO;
+		}
+	}
+}
+
+/* Read exactly n bytes; *got counts what arrived, so the caller can tell EOF from truncation. */
+static hs_err
+read_full(int fd, uint8_t *p, size_t n, int64_t deadline, size_t *got)
+{
+	ssize_t k;
+
+	*got = 0;
+	while (*got < n) {
+		HS_GUARD(wait_fd(fd, POLLIN, deadline));
+		k = read(fd, p + *got, n - *got);
+		if (k == 0)
+			return *got == 0 ? HS_ERR_EOF : HS_ERR_TRUNCATED;
+		if (k < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			hs_error("monitor: read: %s", strerror(errno));
+			return HS_ERR_IO;
+		}
+		*got += (size_t)k;
+	}
+	return HS_OK;
+}
+
+static hs_err
+write_full(int fd, const uint8_t *p, size_t n)
+{
+	bool sock = true;
+	size_t done = 0;
+	ssize_t k;
+
+	while (done < n) {
+		/* MSG_NOSIGNAL: a dead peer is an error to return, not a SIGPIPE. */
+		k = sock ? send(fd, p + done, n - done, MSG_NOSIGNAL) : write(fd, p + done, n - done);
+		if (k < 0 && sock && errno == ENOTSOCK) {
+			sock = false;
+			continue;
+		}
+		if (k < 0 && errno == EAGAIN) {
+			HS_GUARD(wait_fd(fd, POLLOUT, -1));
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			hs_error("monitor: write: %s", k < 0 ? strerror(errno) : "no progress");
+			return HS_ERR_IO;
+		}
+		done += (size_t)k;
+	}
+	return HS_OK;
+}
+
+hs_err
+hs_mon_read(int fd, struct hs_buf *msg, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	struct hs_buf *hdr = NULL;
+	uint8_t lenbytes[4], *p;
+	uint32_t len = 0;
+	size_t got;
+	hs_err r;
+
+	hs_buf_reset(msg);
+	HS_GUARD_GOTO(read_full(fd, lenbytes, sizeof(lenbytes), deadline, &got), r, out);
+	HS_GUARD_GOTO(hs_buf_from(lenbytes, sizeof(lenbytes), &hdr), r, out);
+	HS_GUARD_GOTO(hs_buf_get_u32(hdr, &len), r, out);
+	HS_ENSURE_GOTO(len >= 1, HS_ERR_FORMAT, r, out);
+	HS_ENSURE_GOTO(len <= HS_MON_MAX_MSG && len <= hs_buf_max(msg), HS_ERR_TOO_LARGE, r, out);
+	HS_GUARD_GOTO(hs_buf_reserve(msg, len, &p), r, out);
+	r = read_full(fd, p, len, deadline, &got);
+	if (r == HS_ERR_EOF)
+		r = HS_ERR_TRUNCATED;	/* the frame had begun */
+out:
+	hs_buf_free(hdr);
+	if (r != HS_OK) {
+		hs_buf_reset(msg);
+		if (r != HS_ERR_EOF)
+			hs_debug("monitor: read frame (length %u): %s", len, hs_err_str(r));
+	}
+	return r;
+}
+
+hs_err
+hs_mon_write(int fd, const struct hs_buf *msg)
+{
+	struct hs_buf *frame = NULL;
+	size_t len = hs_buf_len(msg);
+	hs_err r;
+
+	HS_ENSURE(len >= 1 && len <= HS_MON_MAX_MSG, HS_ERR_TOO_LARGE);
+	HS_GUARD_GOTO(hs_buf_new(len + 4, &frame), r, out);
+	HS_GUARD_GOTO(hs_buf_put_u32(frame, (uint32_t)len), r, out);
+	HS_GUARD_GOTO(hs_buf_put_buf(frame, msg), r, out);
+	HS_GUARD_GOTO(write_full(fd, hs_buf_ptr(frame), hs_buf_len(frame)), r, out);
+	r = HS_OK;
+out:
+	hs_buf_free(frame);	/* wipes: the frame may carry a password */
+	return r;
+}
+
+/* ---- descriptor passing (unix(7) SCM_RIGHTS) ---- */
+
+hs_err
+hs_mon_send_fd(int sock, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	uint8_t one = 0;
+	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	memset(&ctl, 0, sizeof(ctl));
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do {
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1) {
+		hs_error("monitor: sendmsg fd: %s", n < 0 ? strerror(errno) : "short write");
+		return HS_ERR_IO;
+	}
+	return HS_OK;
+}
+
+/* Close every descriptor carried by mh; return how many there were and the first in *first. */
+static size_t
+collect_fds(struct msghdr *mh, int *first, bool close_all)
+{
+	size_t count = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		size_t nfd;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (count == 0 && !close_all)
+				*first = fd;
+			else
+				close(fd);
+			count++;
+		}
+	}
+	return count;
+}
+
+hs_err
+hs_mon_recv_fd(int sock, int *fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(4 * sizeof(int))];	/* room to notice extra descriptors */
+	} ctl;
+	uint8_t one;
+	struct iovec iov = { .iov_base = &one, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf) };
+	size_t count;
+	ssize_t n;
+
+	*fd = -1;
+	do {
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		hs_error("monitor: recvmsg fd: %s", strerror(errno));
+		return HS_ERR_IO;
+	}
+	if (n == 0 && mh.msg_controllen == 0)
+		return HS_ERR_EOF;
+	if ((mh.msg_flags & MSG_CTRUNC) != 0 || n != 1) {
+		(void)collect_fds(&mh, fd, true);
+		*fd = -1;
+		hs_error("monitor: descriptor message truncated or malformed");
+		return HS_ERR_FORMAT;
+	}
+	count = collect_fds(&mh, fd, false);
+	if (count != 1) {
+		if (count > 1)
+			close(*fd);
+		*fd = -1;
+		hs_error("monitor: expected one descriptor, got %zu", count);
+		return HS_ERR_FORMAT;
+	}
+	return HS_OK;
+}
