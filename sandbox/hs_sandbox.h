@@ -83,8 +83,9 @@ HS_MUST_USE hs_err hs_sandbox_limits(void);
 
 /* Load the seccomp-bpf filter for phase from the table: rows whose phases include it, default
  * action kill-process (or, after hs_sandbox_sigsys_report, trap to the reporter, which still
- * ends in a kill-process by SIGSYS). Irreversible and inherited; sets no_new_privs. HS_OK, or
- * HS_ERR_INTERNAL (logged) if the filter could not be built or loaded (the caller must exit). */
+ * ends in a kill-process by SIGSYS). Irreversible and inherited; sets no_new_privs. Filters the
+ * calling thread only: call it while the child is single-threaded. HS_OK, or HS_ERR_INTERNAL
+ * (logged) if the filter could not be built or loaded (the caller must exit). */
 HS_MUST_USE hs_err hs_sandbox_apply(enum hs_sandbox_phase phase);
 
 /* ---- naming the syscall that killed a child (sandbox_sigsys.c) ----
