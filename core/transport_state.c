@@ -60,6 +60,16 @@ hostkey_index(const struct hs_transport *t, uint32_t *idx)
 	return *idx == KS_NO_HOSTKEY ? HS_ERR_PROTOCOL : HS_OK;
 }
 
+/* A buffer's unread bytes as a string. hs_buf_put_stringb is not used on a buffer that never
+ * held anything (its storage pointer is NULL, and NULL + 0 is undefined in C). */
+static hs_err
+put_bufstring(struct hs_buf *b, const struct hs_buf *src)
+{
+	if (hs_buf_len(src) == 0)
+		return hs_buf_put_u32(b, 0);
+	return hs_buf_put_stringb(b, src);
+}
+
 static hs_err
 state_put(struct hs_transport *t, struct hs_buf *b)
 {
@@ -85,8 +95,8 @@ state_put(struct hs_transport *t, struct hs_buf *b)
 	HS_GUARD(hs_buf_put_u32(b, t->last_seq_in));
 	HS_GUARD(dir_put(&t->in, b));
 	HS_GUARD(dir_put(&t->out, b));
-	HS_GUARD(hs_buf_put_stringb(b, t->ibuf));
-	return hs_buf_put_stringb(b, t->inq);
+	HS_GUARD(put_bufstring(b, t->ibuf));
+	return put_bufstring(b, t->inq);
 }
 
 hs_err
@@ -121,6 +131,18 @@ out:
 	hs_buf_reset(t->inq);
 	t->dead = HS_ERR_PROTOCOL;
 	return r;
+}
+
+/* Our own format is strict: a flag is 0 or 1 (RFC 4251's any-non-zero rule is for the wire). */
+static hs_err
+get_flag(struct hs_buf *b, bool *out)
+{
+	uint8_t v;
+
+	HS_GUARD(hs_buf_get_u8(b, &v));
+	HS_ENSURE(v <= 1, HS_ERR_FORMAT);
+	*out = v == 1;
+	return HS_OK;
 }
 
 /* A string that must be exactly n bytes, copied into dst. */
@@ -203,7 +225,7 @@ get_header(struct hs_transport *t, struct hs_buf *b)
 		hs_error("Transport state version %u, expected %u", v, KS_VERSION);
 		return HS_ERR_UNSUPPORTED;
 	}
-	HS_GUARD(hs_buf_get_bool(b, &server));
+	HS_GUARD(get_flag(b, &server));
 	HS_ENSURE(server == t->cfg.server && server, HS_ERR_PROTOCOL);
 	HS_GUARD(hs_buf_get_cstring(b, &t->peer_version, &n));
 	HS_ENSURE(n > 0 && n < HS_VERSION_MAX, HS_ERR_FORMAT);
@@ -234,6 +256,9 @@ get_algs(struct hs_transport *t, struct hs_buf *b)
 	HS_GUARD(hs_buf_get_u32(b, &hk));
 	/* The caller gives the host keys again, in the same order as the exporter had them. */
 	HS_ENSURE(hk < t->cfg.n_hostkeys, HS_ERR_PROTOCOL);
+	/* A different key list (or order) than the exporter's shows up as a type mismatch here. */
+	HS_ENSURE(t->hostkeys[hk] != NULL &&
+	    hs_key_type(t->hostkeys[hk]) == hs_sig_alg_key_type(sig), HS_ERR_PROTOCOL);
 	t->used_hostkey = t->hostkeys[hk];
 	return HS_OK;
 }
@@ -245,9 +270,9 @@ get_counters(struct hs_transport *t, struct hs_buf *b)
 
 	HS_GUARD(hs_buf_get_u64(b, &t->kex_count));
 	HS_ENSURE(t->kex_count > 0, HS_ERR_FORMAT);
-	HS_GUARD(hs_buf_get_bool(b, &t->strict));
-	HS_GUARD(hs_buf_get_bool(b, &t->peer_ext_info));
-	HS_GUARD(hs_buf_get_bool(b, &t->authenticated));
+	HS_GUARD(get_flag(b, &t->strict));
+	HS_GUARD(get_flag(b, &t->peer_ext_info));
+	HS_GUARD(get_flag(b, &t->authenticated));
 	HS_GUARD(hs_buf_get_u64(b, &when));
 	t->last_kex_time = (time_t)when;
 	HS_GUARD(hs_buf_get_u64(b, &t->total_in));

@@ -466,6 +466,26 @@ test_hostile_blobs(void **state)
 	assert_int_equal(try_import(p, n, true), HS_ERR_UNSUPPORTED);
 	q[4 + 16 + 3] = 1;
 	assert_int_equal(try_import(p, n, true), HS_OK);
+	/* Host keys given again, but not the ones the exporter had. */
+	{
+		struct hs_transport_cfg c;
+		struct hs_transport *t = NULL;
+		struct hs_key *ec = NULL;
+		struct hs_buf *v;
+
+		assert_int_equal(hs_key_generate(HS_KEY_ECDSA_P256, 0, &ec), HS_OK);
+		cfg_init(&c, NULL, NULL, true);
+		c.hostkeys = &ec;
+		assert_int_equal(hs_buf_from(p, n, &v), HS_OK);
+		assert_int_equal(hs_transport_import(-1, -1, &c, v, &t), HS_ERR_PROTOCOL);
+		assert_null(t);
+		hs_buf_free(v);
+		hs_key_free(ec);
+	}
+	/* A flag byte that is neither 0 nor 1 (the server flag after the version). */
+	q[4 + 16 + 4] = 2;
+	assert_int_equal(try_import(p, n, true), HS_ERR_FORMAT);
+	q[4 + 16 + 4] = 1;
 	/* Trailing bytes. */
 	assert_int_equal(hs_buf_put_u8(blob, 0), HS_OK);
 	assert_int_equal(try_import(hs_buf_ptr(blob), n + 1, true), HS_ERR_TRAILING);
