@@ -27,7 +27,9 @@
  *   PK_OK          68    m->c  string authorized_keys options (<= 8 KiB, may be empty)
  *   AUTH_DONE      69    m->c  string user (the user the monitor authenticated)
  *
- * Names (user, service, alg) are 1..HS_MON_MAX_NAME bytes. A whole message fits in 64 KiB plus the
+ * AUTH_USER's answer must not tell the child more than valid/invalid: the monitor does the same
+ * work (and takes the same time) for an unknown user as for a known one.
+ * Names (user, service, alg) are 1..HS_MON_MAX_NAME bytes, without NUL bytes (so is a password). A whole message fits in 64 KiB plus the
  * type byte and one string length (so the largest field, KEYSTATE's 64 KiB, fits).
  *
  * The monitor feeds every parsed request to hs_mon_state_check(); anything it refuses (wrong phase,

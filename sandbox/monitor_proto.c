@@ -146,7 +146,7 @@ hs_mon_parse(struct hs_buf *msg, struct hs_mon_req *out)
 {
 	const struct mon_layout *l;
 	struct hs_mon_req req;
-	uint8_t type;
+	uint8_t type = 0;
 	hs_err r;
 
 	memset(out, 0, sizeof(*out));
