@@ -106,9 +106,10 @@ void hs_transport_stats(const struct hs_transport *t, uint64_t *bytes_in, uint64
 /* Privilege separation: hand the live connection to another process (core/transport_state.c).
  * Export appends t's whole state (keys, IVs, cipher positions, sequence numbers, RekeyLimit
  * counters, session id, versions, strict-KEX flag, input read but not yet processed) to out as one
- * versioned blob. Server side only (HS_ERR_UNSUPPORTED for a client); HS_ERR_PROTOCOL while a key
- * exchange is running or output is still queued (flush first). Whatever it returns, after the call
- * t is dead: free it, never use it again. The blob holds keys: the caller wipes it (hs_buf_free). */
+ * versioned blob. Server side only (HS_ERR_UNSUPPORTED for a client); HS_ERR_PROTOCOL, with t
+ * unchanged and usable, while a key exchange is running or output is still queued (flush first).
+ * Once past those checks t is dead whatever the result (its keys are wiped): free it, never use
+ * it again. The blob holds keys: the caller wipes it (hs_buf_free). */
 HS_MUST_USE hs_err hs_transport_export(struct hs_transport *t, struct hs_buf *out);
 /* A transport on fd_in/fd_out continuing exactly where the exported one stopped. cfg follows
  * hs_transport_new's rules and must give the same host keys in the same order. The state's unread

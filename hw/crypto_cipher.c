@@ -451,7 +451,7 @@ hs_err
 hs_cipher_position(const struct hs_cipher *c, uint64_t *pos)
 {
 	if (c->alg->mode == &mode_ctr) {
-		/* SSH packets are whole blocks; a stream inside a block cannot be resumed exactly. */
+		/* SSH packets are whole blocks; a stream inside a block cannot be resumed. */
 		HS_ENSURE(c->done % AES_BLOCK_SIZE == 0, HS_ERR_PROTOCOL);
 		*pos = c->done / AES_BLOCK_SIZE;
 	} else

@@ -32,7 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.server = true;
 	cfg.hostkeys = &hostkey;
 	cfg.n_hostkeys = 1;
-	if (hs_buf_from(data, size, &in) != HS_OK || hs_buf_new(HS_BUF_MAX_DEFAULT, &again) != HS_OK)
+	if (hs_buf_from(data, size, &in) != HS_OK ||
+	    hs_buf_new(HS_BUF_MAX_DEFAULT, &again) != HS_OK)
 		abort();
 	r = hs_transport_import(-1, -1, &cfg, in, &t);
 	if ((r == HS_OK) != (t != NULL))

@@ -149,7 +149,8 @@ echo_loop(struct hs_transport *t)
 			hs_transport_stats(t, NULL, NULL, &kc);
 			if (hs_buf_put_u8(reply, MSG_QUIT) != HS_OK ||
 			    hs_buf_put_u32(reply, (uint32_t)kc) != HS_OK ||
-			    hs_transport_send(t, reply) != HS_OK || hs_transport_flush(t, TMO) != HS_OK)
+			    hs_transport_send(t, reply) != HS_OK ||
+			    hs_transport_flush(t, TMO) != HS_OK)
 				rc = 25;
 		} else if (rc == 0 && (hs_buf_put_u8(reply, type) != HS_OK ||
 		    hs_buf_put_buf(reply, m) != HS_OK || hs_transport_send(t, reply) != HS_OK))
