@@ -213,7 +213,8 @@ hs_buf_get_bytes_view(struct hs_buf *b, size_t n, const uint8_t **p)
 {
 	BUF_CHECK(b);
 	HS_ENSURE(n <= b->size - b->off, HS_ERR_TRUNCATED);
-	*p = b->d + b->off;
+	/* A buffer that never held data has no storage: NULL + 0 is undefined in C. */
+	*p = b->d != NULL ? b->d + b->off : (const uint8_t *)"";
 	b->off += n;
 	return HS_OK;
 }
@@ -444,7 +445,7 @@ hs_buf_put_cstring(struct hs_buf *b, const char *s)
 hs_err
 hs_buf_put_stringb(struct hs_buf *b, const struct hs_buf *src)
 {
-	return hs_buf_put_string(b, src->d + src->off, src->size - src->off);
+	return hs_buf_put_string(b, hs_buf_ptr(src), src->size - src->off);
 }
 
 hs_err

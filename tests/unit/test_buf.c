@@ -174,6 +174,30 @@ test_to_cstring(void **state)
 	hs_buf_free(b);
 }
 
+/* Buffers that never held data have no storage; reading or copying them must not do arithmetic
+ * on a NULL pointer (UBSan: "applying zero offset to null pointer"). */
+static void
+test_never_filled(void **state)
+{
+	struct hs_buf *empty, *dst;
+	const uint8_t *p = NULL;
+	uint8_t x;
+	uint32_t len;
+
+	assert_int_equal(hs_buf_new(16, &empty), HS_OK);
+	assert_int_equal(hs_buf_new(16, &dst), HS_OK);
+	assert_int_equal(hs_buf_get_bytes_view(empty, 0, &p), HS_OK);
+	assert_non_null(p);
+	assert_int_equal(hs_buf_get_bytes(empty, &x, 0), HS_OK);
+	assert_int_equal(hs_buf_put_stringb(dst, empty), HS_OK);
+	assert_int_equal(hs_buf_put_buf(dst, empty), HS_OK);
+	assert_int_equal(hs_buf_get_u32(dst, &len), HS_OK);
+	assert_int_equal(len, 0);
+	assert_int_equal(hs_buf_get_end(dst), HS_OK);
+	hs_buf_free(empty);
+	hs_buf_free(dst);
+}
+
 static void
 test_b64(void **state)
 {
@@ -222,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_mpint_rules),
 		cmocka_unit_test(test_cstring_nul),
 		cmocka_unit_test(test_to_cstring),
+		cmocka_unit_test(test_never_filled),
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_ct),
 	};
