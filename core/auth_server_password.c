@@ -74,8 +74,13 @@ hs_auth_password(struct hs_auth_ctx *a, const struct hs_userauth_req *req,
 		hs_verbose("password change not supported");
 		allowed = false;
 	}
-	if (a->valid_user && a->pw.pw_uid == 0 && a->cfg->permit_root_login != HS_ROOT_YES)
+	if (a->valid_user && a->pw.pw_uid == 0 && a->cfg->permit_root_login != HS_ROOT_YES) {
+		/* Logged at the policy decision, as sshd does, so the log never tells whether the
+		 * refused root password was right. */
+		hs_log(HS_LOG_INFO, "ROOT LOGIN REFUSED FROM %s port %d", a->cn->peer_ip,
+		    a->cn->peer_port);
 		allowed = false;
+	}
 	if (hash == NULL || hash[0] == '\0')
 		allowed = allowed && empty_ok;
 	if (req->password[0] == '\0' && !empty_ok)
@@ -92,9 +97,6 @@ hs_auth_password(struct hs_auth_ctx *a, const struct hs_userauth_req *req,
 	}
 	if (ok && allowed)
 		*res = HS_AUTH_SUCCESS;
-	else if (ok && a->valid_user && a->pw.pw_uid == 0)
-		hs_log(HS_LOG_INFO, "ROOT LOGIN REFUSED FROM %s port %d", a->cn->peer_ip,
-		    a->cn->peer_port);
 	if (hash != NULL)
 		hs_free_wiped(hash, strlen(hash));
 	return HS_OK;

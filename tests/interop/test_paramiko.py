@@ -6,6 +6,7 @@ import hashlib
 import os
 import socket
 import sys
+import time
 import warnings
 
 warnings.filterwarnings("ignore")  # cryptography's deprecation noise about Blowfish/TripleDES
@@ -169,6 +170,26 @@ def main():
         t.close()
     except Exception as e:  # noqa: BLE001
         h.fail("wrong password is refused", repr(e))
+
+    # PermitRootLogin no: a root password is refused and the refusal is logged whether or not the
+    # password was right, so the log is no oracle for root's password (sshd does the same).
+    log = h.path("hsshd_ssh-ed25519.log")
+    before = os.path.getsize(log)
+    try:
+        t = connect(port, pinned)
+        try:
+            t.auth_password("root", "not-the-root-password")
+            h.fail("root password refused under PermitRootLogin no", "authentication succeeded")
+        except paramiko.AuthenticationException:
+            h.ok("root password refused under PermitRootLogin no")
+        t.close()
+    except Exception as e:  # noqa: BLE001
+        h.fail("root password refused under PermitRootLogin no", repr(e))
+    time.sleep(0.5)
+    with open(log, errors="replace") as f:
+        f.seek(before)
+        h.check("refused root login logged even for a wrong password",
+                "ROOT LOGIN REFUSED FROM 127.0.0.1" in f.read())
 
     h.finish()
 
