@@ -75,7 +75,7 @@ struct hs_server_config {
 	int rekey_seconds;		/* 0 = none */
 	struct hs_subsystem subsys[HS_CFG_MAX_SUBSYS];
 	size_t n_subsys;
-	char *banner, *force_command, *chroot_directory, *moduli_file;
+	char *banner, *force_command, *moduli_file;
 	/* Internal: which single-valued keywords have been seen (first value wins). */
 	uint8_t seen[128];
 	unsigned include_depth;

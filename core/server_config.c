@@ -172,6 +172,40 @@ set_unsupported(struct hs_server_config *c, const struct cfg_kw *kw, char **av, 
 	return HS_ERR_CONFIG;
 }
 
+/* Keywords that restrict who may log in or what a session may do, and that hsshd does not implement
+ * yet. Ignoring one would fail open (an "AllowUsers admin" that lets everyone in), so each is a
+ * start-up error unless it is set to its no-op value. */
+static const struct {
+	const char *kw;
+	const char *noop;	/* the value that restricts nothing, or NULL */
+} restrictions[] = {
+	{ "AllowUsers", NULL },
+	{ "DenyUsers", NULL },
+	{ "AllowGroups", NULL },
+	{ "DenyGroups", NULL },
+	{ "AuthenticationMethods", "any" },
+	{ "RevokedKeys", "none" },
+	{ "PermitTTY", "yes" },
+	{ "ChrootDirectory", "none" },
+};
+
+static hs_err
+set_restriction(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int ac,
+    const struct cfg_where *w)
+{
+	for (size_t i = 0; i < sizeof(restrictions) / sizeof(restrictions[0]); i++) {
+		if (strcasecmp(kw->name, restrictions[i].kw) != 0)
+			continue;
+		if (restrictions[i].noop != NULL && ac == 1 &&
+		    strcasecmp(av[0], restrictions[i].noop) == 0)
+			return HS_OK;
+		break;
+	}
+	hs_error("%s line %u: %s restricts access and is not implemented by hsshd yet; refusing to "
+	    "start rather than ignore it.", w->file, w->line, kw->name);
+	return HS_ERR_CONFIG;
+}
+
 /* ---- specific handlers ---- */
 
 static hs_err
@@ -531,7 +565,7 @@ const struct cfg_kw hs_cfg_keywords[] = {
 	{ "Banner", set_string, F(banner), 0, 0, NULL },
 	{ "ForceCommand", set_rest, F(force_command), 0, 0, NULL },
 	{ "ModuliFile", set_string, F(moduli_file), 0, 0, NULL },
-	{ "ChrootDirectory", set_string, F(chroot_directory), 0, 0, NULL },
+	{ "ChrootDirectory", set_restriction, 0, 0, MULTI, NULL },
 	{ "KbdInteractiveAuthentication", set_flag, F(kbd_interactive_auth), 0, 0, NULL },
 	{ "ChallengeResponseAuthentication", set_flag, F(kbd_interactive_auth), 0, 0, NULL },
 	{ "UsePAM", set_flag, F(use_pam), 0, 0, NULL },
@@ -550,7 +584,7 @@ const struct cfg_kw hs_cfg_keywords[] = {
 	{ "AllowStreamLocalForwarding", set_ignored, 0, 0, MULTI, NULL },
 	{ "DisableForwarding", set_ignored, 0, 0, MULTI, NULL },
 	{ "GatewayPorts", set_ignored, 0, 0, MULTI, NULL },
-	{ "PermitTTY", set_ignored, 0, 0, MULTI, NULL },
+	{ "PermitTTY", set_restriction, 0, 0, MULTI, NULL },
 	{ "PermitTunnel", set_ignored, 0, 0, MULTI, NULL },
 	{ "PermitOpen", set_ignored, 0, 0, MULTI, NULL },
 	{ "PermitListen", set_ignored, 0, 0, MULTI, NULL },
@@ -565,16 +599,16 @@ const struct cfg_kw hs_cfg_keywords[] = {
 	{ "GSSAPIAuthentication", set_ignored, 0, 0, MULTI, NULL },
 	{ "GSSAPICleanupCredentials", set_ignored, 0, 0, MULTI, NULL },
 	{ "UsePrivilegeSeparation", set_ignored, 0, 0, MULTI, NULL },
-	{ "AllowUsers", set_ignored, 0, 0, MULTI, NULL },
-	{ "DenyUsers", set_ignored, 0, 0, MULTI, NULL },
-	{ "AllowGroups", set_ignored, 0, 0, MULTI, NULL },
-	{ "DenyGroups", set_ignored, 0, 0, MULTI, NULL },
-	{ "AuthenticationMethods", set_ignored, 0, 0, MULTI, NULL },
+	{ "AllowUsers", set_restriction, 0, 0, MULTI, NULL },
+	{ "DenyUsers", set_restriction, 0, 0, MULTI, NULL },
+	{ "AllowGroups", set_restriction, 0, 0, MULTI, NULL },
+	{ "DenyGroups", set_restriction, 0, 0, MULTI, NULL },
+	{ "AuthenticationMethods", set_restriction, 0, 0, MULTI, NULL },
 	{ "AuthorizedPrincipalsFile", set_ignored, 0, 0, MULTI, NULL },
 	{ "AuthorizedKeysCommand", set_ignored, 0, 0, MULTI, NULL },
 	{ "AuthorizedKeysCommandUser", set_ignored, 0, 0, MULTI, NULL },
 	{ "TrustedUserCAKeys", set_ignored, 0, 0, MULTI, NULL },
-	{ "RevokedKeys", set_ignored, 0, 0, MULTI, NULL },
+	{ "RevokedKeys", set_restriction, 0, 0, MULTI, NULL },
 	{ "HostCertificate", set_ignored, 0, 0, MULTI, NULL },
 	{ "HostKeyAgent", set_ignored, 0, 0, MULTI, NULL },
 	{ "CASignatureAlgorithms", set_ignored, 0, 0, MULTI, NULL },

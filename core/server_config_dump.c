@@ -85,7 +85,6 @@ hs_server_config_free(struct hs_server_config *c)
 	free(c->pid_file);
 	free(c->banner);
 	free(c->force_command);
-	free(c->chroot_directory);
 	free(c->moduli_file);
 	hs_server_config_init(c);
 }

@@ -382,6 +382,34 @@ test_include(void **state)
 }
 
 /* Every prefix of a valid config parses or fails cleanly (no crash, no leak under ASan). */
+/* Access restrictions hsshd does not implement yet are start-up errors, never silently ignored
+ * (an ignored "AllowUsers admin" would let everyone in); their no-op values are accepted. */
+static void
+test_restrictions_fail_closed(void **state)
+{
+	static const char *const refused[] = {
+		"AllowUsers admin\n", "DenyUsers guest\n", "AllowGroups wheel\n", "DenyGroups users\n",
+		"AuthenticationMethods publickey,password\n", "RevokedKeys /etc/ssh/revoked\n",
+		"PermitTTY no\n", "ChrootDirectory /srv/%u\n",
+	};
+	static const char *const accepted[] = {
+		"AuthenticationMethods any\n", "RevokedKeys none\n", "PermitTTY yes\n",
+		"ChrootDirectory none\n",
+	};
+	struct hs_server_config c;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		hs_server_config_init(&c);
+		assert_int_equal(parse(&c, refused[i]), HS_ERR_CONFIG);
+		hs_server_config_free(&c);
+	}
+	for (size_t i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+		hs_server_config_init(&c);
+		assert_int_equal(parse(&c, accepted[i]), HS_OK);
+		hs_server_config_free(&c);
+	}
+}
+
 static void
 test_truncation(void **state)
 {
@@ -407,6 +435,7 @@ main(void)
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_basic_keywords),
+		cmocka_unit_test(test_restrictions_fail_closed),
 		cmocka_unit_test(test_first_value_wins),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_stock_keywords),
