@@ -2,9 +2,11 @@
  * table, MaxAuthTries and the log lines an OpenSSH administrator greps for. The methods live in
  * auth_server_pubkey.c and auth_server_password.c. */
 #include <pwd.h>
+#include <shadow.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hs_algs.h"
 #include "hs_buf.h"
@@ -173,6 +175,32 @@ copy_passwd(struct hs_auth_ctx *a, const struct passwd *pw)
 	return HS_OK;
 }
 
+/* The account checks sshd makes itself or through pam_unix's account module. An expired account
+ * (shadow field 8, days since the epoch) is refused whatever UsePAM says: sshd checks it without
+ * PAM and pam_unix does with it. A locked one ("!" or "*LK*" password) is refused only with
+ * UsePAM no, as sshd leaves the lock to PAM otherwise (key logins to locked accounts then work,
+ * which Debian's key-only service accounts rely on). */
+static bool
+account_usable(const struct hs_auth_ctx *a)
+{
+	struct spwd *sp = getspnam(a->pw.pw_name);
+	long today = (long)(time(NULL) / 86400);
+
+	if (sp == NULL)
+		return true;
+	if (sp->sp_expire != -1 && today >= sp->sp_expire) {
+		hs_log(HS_LOG_INFO, "User %s not allowed because account has expired",
+		    a->pw.pw_name);
+		return false;
+	}
+	if (!a->cfg->use_pam && sp->sp_pwdp != NULL &&
+	    (sp->sp_pwdp[0] == '!' || strncmp(sp->sp_pwdp, "*LK*", 4) == 0)) {
+		hs_log(HS_LOG_INFO, "User %s not allowed because account is locked", a->pw.pw_name);
+		return false;
+	}
+	return true;
+}
+
 /* RFC 4252 5: the user and service are fixed by the first request. */
 static hs_err
 bind_user(struct hs_auth_ctx *a, const struct hs_userauth_req *req)
@@ -202,7 +230,10 @@ bind_user(struct hs_auth_ctx *a, const struct hs_userauth_req *req)
 		    a->cn->peer_port);
 		return HS_OK;
 	}
-	return copy_passwd(a, pw);
+	HS_GUARD(copy_passwd(a, pw));
+	/* An unusable account fails every method the way an unknown user does. */
+	a->valid_user = account_usable(a);
+	return HS_OK;
 }
 
 static const struct auth_method *
