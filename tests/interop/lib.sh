@@ -371,6 +371,34 @@ hs_matrix_server()
 	hs_start_server "$kind" "${kind}_$name" "$port" "$T/host_$name"
 }
 
+# hs_session_checks CLIENT PORT USER@HOST: what every client/server pairing must get right in a
+# session: exit status, stdout and stderr kept apart, 10 MB through cat unchanged, a pty with -t -t
+# and none with -T. CLIENT is a function taking PORT then the client's arguments.
+hs_session_checks()
+{
+	local client=$1 port=$2 dest=$3 out want got
+
+	"$client" "$port" "$dest" 'exit 7' </dev/null
+	hs_expect "exit status 7 propagates" 7 $?
+
+	"$client" "$port" "$dest" 'echo to-stdout; echo to-stderr >&2' </dev/null >"$T/o" 2>"$T/e"
+	hs_expect "stdout carries only stdout" to-stdout "$(cat "$T/o")"
+	hs_expect "stderr carries only stderr" to-stderr "$(cat "$T/e")"
+
+	head -c 10485760 /dev/urandom >"$T/10m.data"
+	want=$(sha256sum <"$T/10m.data" | cut -d' ' -f1)
+	got=$("$client" "$port" "$dest" cat <"$T/10m.data" | sha256sum | cut -d' ' -f1)
+	hs_expect "10 MB through cat (sha256)" "$want" "$got"
+
+	out=$("$client" "$port" -t -t "$dest" tty </dev/null 2>/dev/null | tr -d '\r')
+	case "$out" in
+	/dev/pts/*) hs_pass "pty session (tty: $out)" ;;
+	*) hs_fail "pty session" "tty printed '$out'" ;;
+	esac
+	out=$("$client" "$port" -T "$dest" tty </dev/null 2>/dev/null)
+	hs_expect "no pty with -T" "not a tty" "$out"
+}
+
 hs_run_matrix()
 {
 	local kind=$1 client=$2 label=$3 hk k col c m tag out port start n=0 cols=""

@@ -27,25 +27,7 @@ hs_run_matrix hsshd hs_ssh "ssh -> hsshd"
 port=${HS_PORTS[ed25519]:-0}
 U="$HS_USER@127.0.0.1"
 
-hs_ssh "$port" "$U" 'exit 7' </dev/null
-hs_expect "exit status 7 propagates" 7 $?
-
-hs_ssh "$port" "$U" 'echo to-stdout; echo to-stderr >&2' </dev/null >"$T/o" 2>"$T/e"
-hs_expect "stdout carries only stdout" to-stdout "$(cat "$T/o")"
-hs_expect "stderr carries only stderr" to-stderr "$(cat "$T/e")"
-
-head -c 10485760 /dev/urandom >"$T/10m.data"
-want=$(sha256sum <"$T/10m.data" | cut -d' ' -f1)
-got=$(hs_ssh "$port" "$U" cat <"$T/10m.data" | sha256sum | cut -d' ' -f1)
-hs_expect "10 MB through cat (sha256)" "$want" "$got"
-
-out=$(hs_ssh "$port" -tt "$U" tty </dev/null 2>/dev/null | tr -d '\r')
-case "$out" in
-/dev/pts/*) hs_pass "pty session (tty: $out)" ;;
-*) hs_fail "pty session" "tty printed '$out'" ;;
-esac
-out=$(hs_ssh "$port" -T "$U" 'tty' </dev/null 2>/dev/null)
-hs_expect "no pty with -T" "not a tty" "$out"
+hs_session_checks hs_ssh "$port" "$U"
 
 out=$(HS_TEST_VAR=hello-env hs_ssh "$port" -o SendEnv=HS_TEST_VAR "$U" \
 	'echo "${HS_TEST_VAR:-unset}"' </dev/null)
