@@ -31,6 +31,20 @@ HS_MUST_USE hs_err hs_log_facility_from_name(const char *name, int *out);
 /* Prefix added to every line (e.g. the peer address); NULL clears it. */
 void hs_log_set_prefix(const char *prefix);
 
+/* Privilege separation: a chrooted, sandboxed process cannot reach syslog or open a log file, so
+ * its lines go to its monitor. hs_log_set_sink(fd): from now on every line that passes the level
+ * filter is sent as one datagram (byte level, then the text without prefix or newline, at most
+ * HS_LOG_MAX_LINE bytes) with one send(2) on fd, a SOCK_DGRAM or SOCK_SEQPACKET socket (fd -1:
+ * back to the normal output). The sink never blocks the caller for long: MSG_DONTWAIT, a line
+ * that does not fit is dropped. hs_log_relay(fd, suffix) in the monitor reads one datagram without
+ * blocking and logs it at its level (clamped to HS_LOG_FATAL..HS_LOG_DEBUG3) with suffix appended
+ * (e.g. " [preauth]"; NULL = none), after stripping control characters other than tab: HS_OK
+ * for a line, HS_ERR_AGAIN if none was waiting, HS_ERR_EOF if the peer closed, HS_ERR_FORMAT for
+ * an empty datagram. */
+#define HS_LOG_MAX_LINE	1024
+void hs_log_set_sink(int fd);
+HS_MUST_USE hs_err hs_log_relay(int fd, const char *suffix);
+
 void hs_log(enum hs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Log at FATAL and exit(255). */
 void hs_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -60,6 +60,7 @@ struct hs_server_config {
 	int permit_root_login;		/* enum hs_permit_root */
 	int pubkey_auth, password_auth, permit_empty_passwords, strict_modes;
 	int kbd_interactive_auth, use_pam, x11_forwarding, print_motd, use_dns, tcp_keepalive;
+	int sandbox;			/* Sandbox: seccomp filter on the network processes */
 	char *kex_algs, *ciphers, *macs, *hostkey_algs, *pubkey_algs;	/* expanded lists */
 	int log_level;			/* enum hs_log_level */
 	int syslog_facility;

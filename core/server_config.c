@@ -543,6 +543,8 @@ const struct cfg_kw hs_cfg_keywords[] = {
 	{ "PasswordAuthentication", set_flag, F(password_auth), 0, 0, NULL },
 	{ "PermitEmptyPasswords", set_flag, F(permit_empty_passwords), 0, 0, NULL },
 	{ "StrictModes", set_flag, F(strict_modes), 0, 0, NULL },
+	/* hardssh: "no" leaves the seccomp filter off (valgrind runs); privileges are still dropped. */
+	{ "Sandbox", set_flag, F(sandbox), 0, 0, NULL },
 	{ "KexAlgorithms", set_algs, F(kex_algs), HS_ALGS_KEX, 0, NULL },
 	{ "Ciphers", set_algs, F(ciphers), HS_ALGS_CIPHER, 0, NULL },
 	{ "MACs", set_algs, F(macs), HS_ALGS_MAC, 0, NULL },

@@ -94,6 +94,54 @@ int hs_server_conn_serve(const struct hs_server *srv, int fd_in, int fd_out, int
 /* Bind the listeners and run the accept loop until SIGTERM (or one connection for -d). */
 int hs_server_listen_run(struct hs_server *srv);
 
+/* ---- how a connection ended (the per-connection process's exit status) ----
+ * The listener reads these from waitpid to decide on PerSourcePenalties; the values follow
+ * sshd's so that an administrator reading a status sees the same meaning. */
+enum hs_conn_exit {
+	HS_EXIT_OK = 0,			/* authenticated; the session ended */
+	HS_EXIT_GRACE = 3,		/* LoginGraceTime passed before authentication */
+	HS_EXIT_CRASH = 4,		/* the network child died by a signal (SIGSYS, SIGSEGV, ...) */
+	HS_EXIT_AUTHFAIL = 5,		/* authentication was attempted and failed */
+	HS_EXIT_NOAUTH = 6,		/* closed before any authentication attempt */
+	HS_EXIT_ERROR = 255,		/* anything else (protocol error, internal failure) */
+};
+
+/* ---- PerSourcePenalties (server_penalty.c) ----
+ * sshd_config(5) PerSourcePenalties / PerSourcePenaltyExemptList / PerSourceNetBlockSize /
+ * PerSourceMaxStartups, kept by the listener: a source address block whose connections crashed
+ * the child, failed authentication, never tried it or ran out of LoginGraceTime is refused for
+ * a while. */
+enum hs_penalty_kind {
+	HS_PENALTY_CRASH = 0,		/* "crash:" */
+	HS_PENALTY_AUTHFAIL,		/* "authfail:" */
+	HS_PENALTY_NOAUTH,		/* "noauth:" */
+	HS_PENALTY_GRACE,		/* "grace-exceeded:" */
+	HS_PENALTY_KINDS
+};
+
+struct hs_penalties;
+
+/* A penalty table for the configuration c (which must outlive it). HS_ERR_ALLOC. */
+HS_MUST_USE hs_err hs_penalties_new(const struct hs_server_config *c, struct hs_penalties **out);
+void hs_penalties_free(struct hs_penalties *p);
+/* True if connections from addr are refused at now_ms (a penalty on its address block is
+ * running, or the table overflowed with overflow:deny-all). Exempt addresses are never refused. */
+bool hs_penalties_check(struct hs_penalties *p, const struct sockaddr_storage *addr,
+    long long now_ms);
+/* Record a penalty of kind k against addr's block at now_ms, as sshd adds them (capped at max:,
+ * skipped below min:, exempt list honoured, oldest entries evicted at max-sources). Logs it at
+ * VERBOSE. */
+void hs_penalties_add(struct hs_penalties *p, const struct sockaddr_storage *addr,
+    enum hs_penalty_kind k, long long now_ms);
+/* The penalty a connection process's end deserves: its waitpid status and whether it told the
+ * listener it authenticated. -1 for none (authenticated, or an ordinary end). */
+int hs_penalty_for_exit(int wstatus, bool authenticated);
+/* True if a and b are in the same PerSourceNetBlockSize block (for PerSourceMaxStartups). */
+bool hs_penalties_same_block(const struct hs_penalties *p, const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b);
+/* PerSourceMaxStartups, or 0 for none. */
+unsigned hs_penalties_max_startups(const struct hs_penalties *p);
+
 /* ---- user authentication (auth_server*.c, RFC 4252) ---- */
 
 /* A parsed SSH_MSG_USERAUTH_REQUEST (after the type byte). Pointers into the message buffer for the
