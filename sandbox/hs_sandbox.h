@@ -119,5 +119,15 @@ bool hs_sandbox_sigsys_describe(int wstatus, int fd, char *buf, size_t len);
  * HS_SANDBOX_TEST_SYSCALL=socket|execve|ptrace|fork, make that call now, so a test can show the
  * sandboxed process dies. In normal builds it does nothing. */
 void hs_sandbox_test_trigger(void);
+/* Test builds only: if name (the user name a client asked to log in as) is
+ * "hstest-syscall-NAME" with NAME one of the above, make that call now, so one connection can
+ * be killed while the listener and other connections go on. Otherwise, and in normal builds,
+ * nothing. */
+void hs_sandbox_test_trigger_name(const char *name);
+
+/* Limits for the post-auth network process: as hs_sandbox_limits, but RLIMIT_NOFILE is left as
+ * it is, because the monitor passes each session's fds over (SCM_RIGHTS needs free slots).
+ * HS_OK or HS_ERR_PERM (logged). */
+HS_MUST_USE hs_err hs_sandbox_limits_postauth(void);
 
 #endif
