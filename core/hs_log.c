@@ -1,9 +1,13 @@
 /* hs_log.c: logging to syslog, stderr or a file. */
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -16,7 +20,8 @@ static struct {
 	bool to_stderr;
 	int facility;
 	FILE *file;
-} log_st = { "hardssh", "", HS_LOG_INFO, true, LOG_AUTH, NULL };
+	int sink;			/* hs_log_set_sink: the monitor's datagram socket, or -1 */
+} log_st = { "hardssh", "", HS_LOG_INFO, true, LOG_AUTH, NULL, -1 };
 
 static const struct {
 	const char *name;
@@ -116,33 +121,120 @@ syslog_prio(enum hs_log_level level)
 	}
 }
 
+/* Never let a peer-supplied string forge a new log line or a terminal escape (a tab can do
+ * neither). */
+static void
+sanitize(char *msg)
+{
+	for (size_t i = 0; msg[i] != '\0'; i++)
+		if (((unsigned char)msg[i] < 0x20 && msg[i] != '\t') || msg[i] == 0x7f)
+			msg[i] = '?';
+}
+
+/* One datagram: the level byte, then the text (no prefix, tag or newline; the monitor adds its
+ * own). MSG_DONTWAIT: a full monitor queue drops the line instead of stalling the session;
+ * MSG_NOSIGNAL: a monitor that is gone must not kill us with SIGPIPE. */
+static void
+sink_send(enum hs_log_level level, const char *text)
+{
+	uint8_t d[1 + HS_LOG_MAX_LINE];
+	size_t n = strlen(text);
+
+	if (n > HS_LOG_MAX_LINE)
+		n = HS_LOG_MAX_LINE;
+	d[0] = (uint8_t)level;
+	memcpy(d + 1, text, n);
+	(void)send(log_st.sink, d, 1 + n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static void __attribute__((format(printf, 2, 0)))
 log_v(enum hs_log_level level, const char *fmt, va_list ap)
 {
-	char msg[1024];
-	size_t i;
-
+	/* Room past HS_LOG_MAX_LINE for the suffix of a relayed line of full length. */
+	char msg[HS_LOG_MAX_LINE + 128];
 	static const char *const debug_tag[] = { "debug1: ", "debug2: ", "debug3: " };
 	const char *tag = "";
-	int off;
 
 	if (level > log_st.level || log_st.level == HS_LOG_QUIET)
 		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	sanitize(msg);
+	if (log_st.sink >= 0) {
+		sink_send(level, msg);
+		return;
+	}
 	/* Debug lines carry their level, wherever they go, as OpenSSH's do. */
 	if (level >= HS_LOG_DEBUG1)
 		tag = debug_tag[level - HS_LOG_DEBUG1];
-	off = snprintf(msg, sizeof(msg), "%s", tag);
-	vsnprintf(msg + off, sizeof(msg) - (size_t)off, fmt, ap);
-	/* Never let a peer-supplied string forge a new log line or a terminal escape. */
-	for (i = 0; msg[i] != '\0'; i++)
-		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
-			msg[i] = '?';
 	if (log_st.file != NULL)
-		fprintf(log_st.file, "%s%s\n", log_st.prefix, msg);
+		fprintf(log_st.file, "%s%s%s\n", log_st.prefix, tag, msg);
 	else if (log_st.to_stderr)
-		fprintf(stderr, "%s%s\r\n", log_st.prefix, msg);
+		fprintf(stderr, "%s%s%s\r\n", log_st.prefix, tag, msg);
 	else
-		syslog(syslog_prio(level), "%s%s", log_st.prefix, msg);
+		syslog(syslog_prio(level), "%s%s%s", log_st.prefix, tag, msg);
+}
+
+void
+hs_log_set_sink(int fd)
+{
+	log_st.sink = fd;
+}
+
+/* A datagram socket does not tell its reader that the peer closed (Linux queues nothing and
+ * keeps poll quiet), but a send to a closed peer fails: probe with an empty datagram, which the
+ * sandboxed process never reads. A stream or seqpacket socket reports the close itself. */
+static hs_err
+relay_idle(int fd)
+{
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM)
+		return HS_ERR_AGAIN;
+	if (send(fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+	    (errno == ECONNREFUSED || errno == ENOTCONN || errno == EPIPE))
+		return HS_ERR_EOF;
+	return HS_ERR_AGAIN;
+}
+
+/* recv returned 0: an empty datagram, or (seqpacket, stream) the peer's close, which poll
+ * reports as a hang-up. */
+static hs_err
+relay_zero(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP)) != 0)
+		return HS_ERR_EOF;
+	return HS_ERR_FORMAT;
+}
+
+hs_err
+hs_log_relay(int fd, const char *suffix)
+{
+	/* A longer datagram is cut by the kernel (MSG_TRUNC) and the rest discarded. */
+	uint8_t d[1 + HS_LOG_MAX_LINE];
+	char text[HS_LOG_MAX_LINE + 1];
+	size_t n, o = 0;
+	ssize_t got;
+	int lv;
+
+	do
+		got = recv(fd, d, sizeof(d), MSG_DONTWAIT);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? relay_idle(fd) : HS_ERR_IO;
+	if (got == 0)
+		return relay_zero(fd);
+	n = (size_t)got;
+	/* The sender is untrusted: no control characters (tab aside), and a level we know. */
+	for (size_t i = 1; i < n; i++)
+		if ((d[i] >= 0x20 && d[i] != 0x7f) || d[i] == '\t')
+			text[o++] = (char)d[i];
+	text[o] = '\0';
+	lv = d[0] < HS_LOG_FATAL ? HS_LOG_FATAL : d[0] > HS_LOG_DEBUG3 ? HS_LOG_DEBUG3 : d[0];
+	hs_log((enum hs_log_level)lv, "%s%s", text, suffix != NULL ? suffix : "");
+	return HS_OK;
 }
 
 void
