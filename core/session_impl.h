@@ -30,6 +30,9 @@ struct hs_loop {
 	hs_err (*on_signal)(void *arg, int sig);
 	hs_err (*tick)(void *arg, bool *done);
 	void *arg;
+	/* Optional: one more fd polled for input (-1: none); on_ext gets its revents. */
+	int ext_fd;
+	hs_err (*on_ext)(void *arg, short revents);
 };
 
 /* Set up the loop on t with a connection whose messages go to t. */
@@ -54,17 +57,20 @@ struct srv_conn {
 	const struct hs_session_policy *pol;
 	char peer[160];			/* "user NAME ADDR port PORT" for logs */
 	char peer_ip[64], peer_port[16];
+	hs_err spawner_err;		/* pol->spawner's reap failed: the session ended with this */
 };
 
 struct srv_sess {
 	struct srv_conn *sc;
 	struct hs_channel *ch;
-	bool pty;
-	int ptm, pts;			/* pty master/slave; -1 when none */
+	bool pty;			/* pty-req accepted: the program gets a pty */
+	int ptm;			/* pty master once the program runs (owned by ch), or -1 */
 	char tty_name[64];
 	char *term;
+	uint8_t *modes;			/* pty-req's encoded terminal modes (RFC 4254 8) */
+	size_t modes_len;
 	struct winsize ws;
-	char *env[SRV_ENV_MAX];		/* "NAME=value" from accepted env requests */
+	char *env[SRV_ENV_MAX + 1];	/* "NAME=value" from accepted env requests, NULL-terminated */
 	size_t nenv;
 	pid_t pid;			/* child, or 0 */
 	bool started;
@@ -73,10 +79,8 @@ struct srv_sess {
 	int wstatus;
 };
 
-/* Fork and exec the user's shell for s (command NULL: an interactive login shell), in a new
- * session, as u, with a clean environment; attach the child's stdio to the channel. */
-HS_MUST_USE hs_err hs_srv_spawn(struct srv_sess *s, const char *command, const char *original);
-/* Allocate a pty for s and apply the requested modes and size. */
-HS_MUST_USE hs_err hs_srv_pty_open(struct srv_sess *s, const uint8_t *modes, size_t modes_len);
+/* True if AcceptEnv (pol->accept_env) lets the client set the variable name. Shared by the "env"
+ * request (to answer it) and hs_session_spawn (which filters again, with its own policy). */
+bool hs_session_env_accepted(const struct hs_session_policy *pol, const char *name);
 
 #endif

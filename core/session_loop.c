@@ -1,5 +1,6 @@
 /* session_loop.c: the connection's event loop, shared by server and client sessions. One poll()
- * covers the transport, a signal self-pipe and every channel fd; nothing busy-waits. */
+ * covers the transport, a signal self-pipe, an optional extra fd (the session spawner's events) and
+ * every channel fd; nothing busy-waits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +12,7 @@
 #include "hs_ssh.h"
 #include "session_impl.h"
 
-#define LOOP_PFD_MAX	(3 + 3 * HS_CHAN_MAX)
+#define LOOP_PFD_MAX	(4 + 3 * HS_CHAN_MAX)
 #define NSIG_SAVED	8
 
 static int sig_wfd = -1;
@@ -55,6 +56,7 @@ hs_loop_init(struct hs_loop *l, struct hs_transport *t)
 	memset(l, 0, sizeof(*l));
 	l->t = t;
 	l->sig_r = -1;
+	l->ext_fd = -1;
 	hs_conn_init(&l->conn, loop_send, t);
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
 		hs_error("pipe: %s", strerror(errno));
@@ -203,7 +205,7 @@ loop_once(struct hs_loop *l)
 {
 	struct pollfd pfd[LOOP_PFD_MAX];
 	size_t n = 0;
-	int timeout, ta, out_idx = -1;
+	int timeout, ta, out_idx = -1, ext_idx = -1;
 	short rev;
 
 	HS_GUARD(loop_alive(l, &ta));
@@ -214,6 +216,10 @@ loop_once(struct hs_loop *l)
 		out_idx = (int)n;
 		pfd[n++] = (struct pollfd){ .fd = hs_transport_fd_out(l->t), .events = POLLOUT };
 	}
+	if (l->ext_fd >= 0 && l->on_ext != NULL) {
+		ext_idx = (int)n;
+		pfd[n++] = (struct pollfd){ .fd = l->ext_fd, .events = POLLIN };
+	}
 	hs_conn_pollfds(&l->conn, pfd, LOOP_PFD_MAX, &n);
 	if (poll(pfd, n, timeout) < 0) {
 		if (errno == EINTR)
@@ -223,6 +229,8 @@ loop_once(struct hs_loop *l)
 	}
 	if (pfd[1].revents & POLLIN)
 		HS_GUARD(loop_drain_signals(l));
+	if (ext_idx >= 0 && pfd[ext_idx].revents != 0)
+		HS_GUARD(l->on_ext(l->arg, pfd[ext_idx].revents));
 	rev = pfd[0].revents;
 	HS_GUARD(loop_messages(l, (rev & (POLLIN | POLLHUP | POLLERR)) != 0));
 	HS_GUARD(hs_conn_service(&l->conn, pfd, n));

@@ -1,7 +1,7 @@
 /* session_server.c: the server's "session" channels (RFC 4254 6): requests, the child's life and
  * the end of the channel (remaining output, EOF, exit-status or exit-signal, CLOSE). */
 #include <errno.h>
-#include <fnmatch.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 
 static const struct hs_channel_ops srv_ops;
 
+/* RFC 4254 6.2: only recorded here; the pty is opened when the program starts. */
 static hs_err
 req_pty(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 {
@@ -28,24 +29,14 @@ req_pty(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 	s->ws.ws_xpixel = (unsigned short)q->width_px;
 	s->ws.ws_ypixel = (unsigned short)q->height_px;
 	HS_ENSURE((s->term = hs_strdup(q->term)) != NULL, HS_ERR_ALLOC);
-	if (hs_srv_pty_open(s, q->modes, q->modes_len) != HS_OK)
-		return HS_OK;
+	if (q->modes_len > 0) {
+		HS_ENSURE((s->modes = malloc(q->modes_len)) != NULL, HS_ERR_ALLOC);
+		memcpy(s->modes, q->modes, q->modes_len);
+		s->modes_len = q->modes_len;
+	}
 	s->pty = true;
 	*ok = true;
 	return HS_OK;
-}
-
-static bool
-env_accepted(const struct hs_session_policy *pol, const char *name)
-{
-	const char *const *p;
-
-	if (pol->accept_env == NULL || strchr(name, '=') != NULL || name[0] == '\0')
-		return false;
-	for (p = pol->accept_env; *p != NULL; p++)
-		if (fnmatch(*p, name, 0) == 0)
-			return true;
-	return false;
 }
 
 /* RFC 4254 6.4: only names matching AcceptEnv. */
@@ -54,12 +45,13 @@ req_env(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 {
 	char *e;
 
-	if (s->started || s->nenv >= SRV_ENV_MAX || !env_accepted(s->sc->pol, q->name)) {
+	if (s->started || s->nenv >= SRV_ENV_MAX || !hs_session_env_accepted(s->sc->pol, q->name)) {
 		hs_debug("Ignoring env request %s: not accepted", q->name);
 		return HS_OK;
 	}
 	HS_ENSURE(asprintf(&e, "%s=%s", q->name, q->value) >= 0, HS_ERR_ALLOC);
 	s->env[s->nenv++] = e;
+	s->env[s->nenv] = NULL;
 	*ok = true;
 	return HS_OK;
 }
@@ -71,24 +63,70 @@ tty_short(const char *name)
 	return strncmp(name, "/dev/", 5) == 0 ? name + 5 : name;
 }
 
-/* exec and shell; a forced command replaces either. */
+static void
+close_fds(const int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+}
+
+/* Start the program through the spawner, or here; attach its fds to the channel. */
+static hs_err
+srv_start(struct srv_sess *s, const char *command)
+{
+	const struct hs_session_policy *pol = s->sc->pol;
+	struct hs_spawn_req req = { .command = command, .pty = s->pty, .term = s->term,
+	    .modes = s->modes, .modes_len = s->modes_len, .cols = s->ws.ws_col,
+	    .rows = s->ws.ws_row, .width_px = s->ws.ws_xpixel, .height_px = s->ws.ws_ypixel,
+	    .env = (const char *const *)s->env };
+	struct hs_spawn_res res;
+	hs_err r;
+
+	if (pol->spawner != NULL)
+		HS_GUARD(pol->spawner->spawn(pol->spawner->arg, &req, &res));
+	else
+		HS_GUARD(hs_session_spawn(s->sc->u, pol, &req, &res));
+	s->pid = res.pid;
+	snprintf(s->tty_name, sizeof(s->tty_name), "%s", res.tty_name);
+	s->ch->hold_eof = true;	/* srv_tick sends exit-status, then EOF */
+	if (s->pty) {
+		s->ch->tty = true;
+		r = hs_chan_attach(s->ch, res.ptm, res.ptm, -1, false, false);
+	} else {
+		r = hs_chan_attach(s->ch, res.out, res.in, res.err, false, false);
+	}
+	if (r != HS_OK) {
+		close_fds((int[]){ res.ptm, res.in, res.out, res.err }, 4);
+		return r;
+	}
+	s->ptm = res.ptm;
+	return HS_OK;
+}
+
+/* exec and shell; a forced command replaces either (hs_session_spawn applies it; it is only
+ * named here for the log). */
 static hs_err
 req_exec(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 {
 	const char *forced = s->sc->pol->forced_command;
-	const char *cmd = q->command;
+	bool is_cmd = forced != NULL || q->command != NULL;
+	hs_err r;
 
 	if (s->started)
 		return HS_OK;
-	if (forced != NULL) {
+	if (forced != NULL)
 		hs_verbose("Forced command (key option) '%s'", forced);
-		cmd = forced;
-	}
-	hs_info("Starting session: %s%s%s for %s from %s port %s id %u", cmd ? "command" : "shell",
-	    s->pty ? " on " : "", s->pty ? tty_short(s->tty_name) : "", s->sc->u->name,
+	r = srv_start(s, q->command);
+	hs_info("Starting session: %s%s%s for %s from %s port %s id %u", is_cmd ? "command" : "shell",
+	    s->tty_name[0] ? " on " : "", tty_short(s->tty_name), s->sc->u->name,
 	    s->sc->peer_ip, s->sc->peer_port, s->ch->local_id);
-	if (hs_srv_spawn(s, cmd, forced != NULL ? q->command : NULL) != HS_OK) {
+	if (r != HS_OK) {
 		/* A client that sent no want_reply would wait forever: srv_tick closes it. */
+		hs_verbose("channel %u: session could not start: %s", s->ch->local_id,
+		    hs_err_str(r));
 		s->spawn_failed = true;
 		return HS_OK;
 	}
@@ -104,17 +142,17 @@ req_refuse(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 	return HS_OK;
 }
 
-/* RFC 4254 6.7 */
+/* RFC 4254 6.7: remembered until the program starts, then applied to its pty. */
 static hs_err
 req_window_change(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 {
-	if (!s->pty || s->ptm < 0)
+	if (!s->pty)
 		return HS_OK;
 	s->ws.ws_col = (unsigned short)q->cols;
 	s->ws.ws_row = (unsigned short)q->rows;
 	s->ws.ws_xpixel = (unsigned short)q->width_px;
 	s->ws.ws_ypixel = (unsigned short)q->height_px;
-	*ok = ioctl(s->ptm, TIOCSWINSZ, &s->ws) == 0;
+	*ok = s->ptm < 0 || ioctl(s->ptm, TIOCSWINSZ, &s->ws) == 0;
 	return HS_OK;
 }
 
@@ -180,14 +218,11 @@ srv_release(struct hs_channel *ch)
 	/* The client closed the channel while the command still runs: hang it up. */
 	if (s->pid > 0 && !s->exited)
 		(void)kill(s->pid, SIGHUP);
-	if (s->pts >= 0)
-		(void)close(s->pts);
-	/* s->ptm belongs to the channel once attached; before that it is ours. */
-	if (s->ptm >= 0 && !s->started)
-		(void)close(s->ptm);
+	/* s->ptm belongs to the channel. */
 	for (i = 0; i < s->nenv; i++)
 		hs_free_wiped(s->env[i], strlen(s->env[i]));
 	free(s->term);
+	free(s->modes);
 	free(s);
 	ch->ctx = NULL;
 }
@@ -217,7 +252,7 @@ srv_open(void *arg, struct hs_channel *ch, const char *type, struct hs_buf *msg,
 	}
 	s->sc = sc;
 	s->ch = ch;
-	s->ptm = s->pts = -1;
+	s->ptm = -1;
 	ch->ops = &srv_ops;
 	ch->ctx = s;
 	return HS_OK;
@@ -299,6 +334,7 @@ srv_child_exited(struct srv_conn *sc, pid_t pid, int st)
 	}
 }
 
+/* No spawner: our own children, reaped on SIGCHLD. */
 static hs_err
 srv_signal(void *arg, int sig)
 {
@@ -309,6 +345,31 @@ srv_signal(void *arg, int sig)
 		return HS_OK;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
 		srv_child_exited(arg, pid, st);
+	return HS_OK;
+}
+
+/* A spawner: its event fd is readable, so programs it started may have exited. A reap failure
+ * means the monitor is gone, and with it our way to start or reap programs: the session ends. */
+static hs_err
+srv_spawner_event(void *arg, short revents)
+{
+	struct srv_conn *sc = arg;
+	const struct hs_session_spawner *sp = sc->pol->spawner;
+	pid_t pid;
+	hs_err r;
+	int st;
+
+	while ((r = sp->reap(sp->arg, &pid, &st)) == HS_OK)
+		srv_child_exited(sc, pid, st);
+	if (r == HS_ERR_AGAIN && (revents & (POLLHUP | POLLERR | POLLNVAL))) {
+		/* Nothing pending, yet the fd hung up: nothing will come, and poll would not wait. */
+		r = HS_ERR_IO;
+	}
+	if (r != HS_ERR_AGAIN) {
+		hs_error("session spawner gone: %s", hs_err_str(r));
+		sc->spawner_err = r;
+		return r;
+	}
 	return HS_OK;
 }
 
@@ -347,14 +408,23 @@ hs_server_session_run(struct hs_transport *t, const struct hs_session_user *u,
 	sc.loop.alive_count_max = pol->client_alive_count_max;
 	srv_peer_name(&sc);
 	sc.loop.alive_peer = sc.peer;
-	sc.loop.on_signal = srv_signal;
 	sc.loop.tick = srv_tick;
 	sc.loop.arg = &sc;
-	HS_GUARD_GOTO(hs_loop_catch(&sc.loop, sigs, 1), r, out);
+	if (pol->spawner != NULL) {
+		/* The programs are not our children: the spawner reports their exits. */
+		sc.loop.ext_fd = pol->spawner->event_fd;
+		sc.loop.on_ext = srv_spawner_event;
+	} else {
+		sc.loop.on_signal = srv_signal;
+		HS_GUARD_GOTO(hs_loop_catch(&sc.loop, sigs, 1), r, out);
+	}
 	r = hs_loop_run(&sc.loop);
 	/* The client going away is the orderly end of a server connection. */
 	if (r == HS_ERR_EOF || r == HS_ERR_DISCONNECT)
 		r = HS_OK;
+	/* The spawner failing is not the client's doing, whatever the code (HS_ERR_EOF too). */
+	if (sc.spawner_err != HS_OK)
+		r = sc.spawner_err;
 out:
 	hs_loop_cleanup(&sc.loop);
 	return r;
