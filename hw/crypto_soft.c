@@ -110,6 +110,40 @@ hs_soft_rng(void)
 	return &rng;
 }
 
+/* Small requests (packet padding: one per packet, the KEXINIT cookie) are served from a buffer of
+ * DRBG output filled by one generate call. Why: wolfSSL's Hash_DRBG reseeds from /dev/urandom
+ * every WC_RESEED_INTERVAL (1,000,000) generate calls, and hsshd's network processes are chrooted
+ * and seccomp-filtered, so they cannot open it; at one call per packet a long transfer (~32 GB in
+ * 32 KiB packets) would reach the reseed and fail. With RAND_POOL bytes per call that is some
+ * 250 times further away. Served bytes are wiped from the buffer; a forked child starts empty. */
+#define RAND_POOL	4096
+#define RAND_POOL_MAX_REQ	64
+
+static uint8_t rand_pool[RAND_POOL];
+static size_t rand_pool_left;
+static pid_t rand_pool_pid;
+
+static hs_err
+random_small(WC_RNG *r, uint8_t *p, size_t n)
+{
+	int ret;
+
+	if (rand_pool_pid != getpid()) {
+		hs_wipe(rand_pool, sizeof(rand_pool));
+		rand_pool_left = 0;
+		rand_pool_pid = getpid();
+	}
+	if (rand_pool_left < n) {
+		if ((ret = wc_RNG_GenerateBlock(r, rand_pool, sizeof(rand_pool))) != 0)
+			return hs_soft_wc_fail("DRBG generate", ret);
+		rand_pool_left = sizeof(rand_pool);
+	}
+	memcpy(p, rand_pool + sizeof(rand_pool) - rand_pool_left, n);
+	hs_wipe(rand_pool + sizeof(rand_pool) - rand_pool_left, n);
+	rand_pool_left -= n;
+	return HS_OK;
+}
+
 hs_err
 hs_random(void *p, size_t n)
 {
@@ -118,6 +152,8 @@ hs_random(void *p, size_t n)
 	int ret;
 
 	HS_ENSURE(r != NULL, HS_ERR_PROVIDER);
+	if (n <= RAND_POOL_MAX_REQ)
+		return random_small(r, q, n);
 	/* wolfCrypt caps one request at RNG_MAX_BLOCK_LEN bytes. */
 	while (n > 0) {
 		word32 chunk = n > RNG_MAX_BLOCK_LEN ? RNG_MAX_BLOCK_LEN : (word32)n;
