@@ -41,6 +41,15 @@ cleanup()
 }
 trap cleanup EXIT
 mkdir -p /run/sshd 2>/dev/null || true
+# hsshd's pre-auth network child runs as this system user, chrooted into /run/hsshd (which hsshd
+# creates at start-up); the install step makes it, as for sshd's user "sshd".
+if ! getent passwd hsshd >/dev/null; then
+	if [ "$(id -u)" = 0 ]; then
+		useradd --system --no-create-home --home-dir /run/hsshd --shell /usr/sbin/nologin hsshd
+	else
+		echo "demo.sh: the system user hsshd is missing; run as root once to create it" >&2
+	fi
+fi
 
 echo "== throwaway keys (hssh-keygen) in $T"
 "$BIN/hssh-keygen" -q -t ed25519 -N '' -C demo-host -f "$T/host_ed25519"

@@ -194,3 +194,100 @@ class Harness:
             print("logs kept in " + self.tmp)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --- privilege separation: the processes of one connection (test_sandbox, test_seccomp_table) ---
+PRIVSEP_USER = "sshd" if IMPL == "openssh" else "hsshd"  # the pre-auth child runs as this user
+PRIVSEP_DIR = "/run/sshd" if IMPL == "openssh" else "/run/hsshd"  # ... chrooted here
+
+
+def start_server_args(h, name, hostkeys, extra=(), args=(), prefix=()):
+    """As Harness.start_hsshd, with command-line arguments after "-E LOG" (e.g. "-o",
+    "LogLevel=DEBUG1"). Returns (port, log, Popen) or (None, log, None)."""
+    port = h.free_port()
+    cfg = h.server_config(name, port, hostkeys, extra)
+    log = h.path(name + ".log")
+    open(log, "a").close()
+    if not os.access(HSSHD, os.X_OK):
+        print("missing server binary " + HSSHD, flush=True)
+        return None, log, None
+    out = open(h.path(name + ".out"), "w")
+    p = subprocess.Popen(list(prefix) + [HSSHD, "-D", "-f", cfg, "-E", log] + list(args),
+                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    h.procs.append(p)
+    if not h.wait_port(port, 20, p):
+        print("%s did not start on port %d" % (HSSHD, port), flush=True)
+        with open(h.path(name + ".out")) as f:
+            print(f.read()[-2000:], flush=True)
+        return None, log, None
+    return port, log, p
+
+
+def proc_stat(pid):
+    """(comm, ppid) of a process, or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    comm = s[s.index("(") + 1:s.rindex(")")]
+    return comm, int(s[s.rindex(")") + 2:].split()[1])
+
+
+def proc_status(pid):
+    """/proc/PID/status as a dict of stripped strings ({} if the process is gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return {k: v.strip() for k, v in (ln.split(":", 1) for ln in f if ":" in ln)}
+    except OSError:
+        return {}
+
+
+def proc_ids(pid, key="Uid"):
+    """The four ids of the Uid: or Gid: line (real, effective, saved, fs), or None."""
+    v = proc_status(pid).get(key)
+    return [int(x) for x in v.split()] if v else None
+
+
+def proc_readlink(pid, what):
+    try:
+        return os.readlink("/proc/%d/%s" % (pid, what))
+    except OSError:
+        return None
+
+
+def proc_children(pid):
+    """Pids whose parent is pid."""
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = proc_stat(int(d))
+            if st and st[1] == pid:
+                kids.append(int(d))
+    return sorted(kids)
+
+
+def wait_for(fn, limit=10.0, step=0.1):
+    """Call fn until it returns something true, at most limit seconds; its last value."""
+    end = time.monotonic() + limit
+    while True:
+        v = fn()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(step)
+
+
+def preauth_children(listener):
+    """Pre-auth network children below a listener pid: processes running entirely as
+    PRIVSEP_USER whose parent (the monitor, a child of the listener) runs as root. As
+    [(monitor, child)]."""
+    import pwd
+    want = pwd.getpwnam(PRIVSEP_USER).pw_uid
+    found = []
+    for mon in proc_children(listener):
+        if proc_ids(mon) != [0, 0, 0, 0]:
+            continue
+        for kid in proc_children(mon):
+            if proc_ids(kid) == [want] * 4:
+                found.append((mon, kid))
+    return found

@@ -157,6 +157,19 @@ hs_ensure_users()
 				"$h/.ssh/authorized_keys"
 		done
 	) 9>"$HS_LOCK"
+	hs_ensure_privsep_user
+}
+
+# The system user hsshd's pre-auth network child runs as (chrooted into /run/hsshd, which hsshd
+# makes itself); the install step and demo.sh create it the same way.
+hs_ensure_privsep_user()
+{
+	(
+		flock 9
+		getent passwd hsshd >/dev/null ||
+			useradd --system --no-create-home --home-dir /run/hsshd \
+				--shell /usr/sbin/nologin hsshd
+	) 9>"$HS_LOCK"
 }
 
 hs_home() { getent passwd "${1:-$HS_USER}" | cut -d: -f6; }

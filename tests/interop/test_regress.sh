@@ -44,7 +44,7 @@ hs_init regress
 
 REGRESS=/usr/lib/openssh/regress
 TESTS=${HS_REGRESS_TESTS:-"connect exit-status stderr-data stderr-after-eof transfer try-ciphers
-kextype rekey broken-pipe proto-mismatch proto-version"}
+kextype rekey broken-pipe proto-mismatch proto-version connect-privsep login-timeout"}
 
 mkdir -p "$T/bin"
 cat >"$T/bin/ssh" <<EOF
@@ -75,6 +75,19 @@ exec $SSH "\$@"
 EOF
 chmod 755 "$T/bin/ssh"
 
+# login-timeout.sh holds a connection open with `(echo SSH-2.0-fake; sleep 60) | telnet HOST PORT`
+# and expects the server to drop it after LoginGraceTime 10s, so that with MaxStartups 1 the next
+# login is let in. Debian 12 has no telnet in our package list, and without one that connection
+# never happens and the test passes vacuously: this stand-in copies stdin to the port.
+mkdir -p "$T/tbin"
+cat >"$T/tbin/telnet" <<'EOF'
+#!/bin/bash
+exec 3<>"/dev/tcp/$1/$2" || exit 1
+cat <&3 >/dev/null &
+cat >&3
+EOF
+chmod 755 "$T/tbin/telnet"
+
 # kill_leftovers DIR: daemons a test left behind (pidfile or command line under DIR) - ours only.
 kill_leftovers()
 {
@@ -96,9 +109,9 @@ run_one()
 	dir="$T/$label-$t"
 	mkdir -p "$dir"
 	start=$(date +%s)
-	timeout -k 5 "${HS_REGRESS_TIMEOUT:-600}" "$REGRESS/run-tests" "$dir" t-exec "LTESTS=$t" \
-		SKIP_UNIT=yes SUDO= TEST_SSH_PORT="$(hs_free_port)" TEST_SSH_SSHD="$server" \
-		TEST_SSH_SSH="$T/bin/ssh" >"$dir.out" 2>&1
+	PATH="$T/tbin:$PATH" timeout -k 5 "${HS_REGRESS_TIMEOUT:-600}" "$REGRESS/run-tests" \
+		"$dir" t-exec "LTESTS=$t" SKIP_UNIT=yes SUDO= TEST_SSH_PORT="$(hs_free_port)" \
+		TEST_SSH_SSHD="$server" TEST_SSH_SSH="$T/bin/ssh" >"$dir.out" 2>&1
 	rc=$?
 	kill_leftovers "$dir"
 	grep -q '^ok ' "$dir.out" || [ "$rc" != 0 ] || rc=1
