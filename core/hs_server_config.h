@@ -44,6 +44,30 @@ struct hs_subsystem {
 	char *command;
 };
 
+/* One PerSourcePenaltyExemptList entry: an address block (CIDR). af is AF_INET (4 address bytes
+ * used) or AF_INET6 (16); bits beyond the prefix are zero (the parser refuses host bits). */
+struct hs_cfg_cidr {
+	int af;
+	unsigned bits;
+	uint8_t addr[16];
+};
+
+/* PerSourcePenalties overflow: modes. */
+enum hs_penalty_overflow {
+	HS_OVERFLOW_PERMISSIVE = 0,	/* evict the penalties that expire soonest */
+	HS_OVERFLOW_DENY_ALL,		/* refuse every non-exempt source while the table is full */
+};
+
+/* PerSourcePenalties (OpenSSH 9.8 sshd_config(5)). Times in seconds. Every field is -1 while unset;
+ * each sub-option keeps the first value given for it, whichever line it is on. */
+struct hs_cfg_penalties {
+	int enabled;			/* "yes"/"no"; any name:value sets it to 1 */
+	int crash, authfail, noauth, grace;	/* crash: authfail: noauth: grace-exceeded: */
+	int max, min;			/* max: cap on the remaining time; min: enforcement threshold */
+	int max_sources4, max_sources6;	/* address blocks tracked per family */
+	int overflow4, overflow6;	/* enum hs_penalty_overflow; overflow6 defaults to overflow */
+};
+
 /* Integers hold -1 while unset; hs_server_config_finish() fills the defaults. */
 struct hs_server_config {
 	int ports[HS_CFG_MAX_PORTS];
@@ -77,6 +101,13 @@ struct hs_server_config {
 	struct hs_subsystem subsys[HS_CFG_MAX_SUBSYS];
 	size_t n_subsys;
 	char *banner, *force_command, *moduli_file;
+	/* Per-source limits (sshd_config(5) PerSource*): */
+	struct hs_cfg_penalties penalties;
+	char *penalty_exempt;		/* PerSourcePenaltyExemptList as written; NULL = none */
+	struct hs_cfg_cidr *exempt;	/* ... parsed */
+	size_t n_exempt;
+	int netblock4, netblock6;	/* PerSourceNetBlockSize prefix lengths (default 32:128) */
+	int per_source_max_startups;	/* PerSourceMaxStartups; 0 = none */
 	/* Internal: which single-valued keywords have been seen (first value wins). */
 	uint8_t seen[128];
 	unsigned include_depth;
@@ -109,6 +140,21 @@ void hs_server_config_dump(const struct hs_server_config *c, FILE *f);
 HS_MUST_USE hs_err hs_cfg_parse_time(const char *s, int *secs);
 /* "16", "1K", "4G" (K/M/G, either case) as bytes. */
 HS_MUST_USE hs_err hs_cfg_parse_size(const char *s, int64_t *bytes);
+/* One address block: "192.0.2.0/24", "2001:db8::/32" or a single address (a full-length prefix).
+ * HS_ERR_CONFIG for anything else, including wildcards, a prefix longer than the family allows
+ * and host bits set beyond the prefix (192.0.2.1/24), as sshd_config(5) requires. */
+HS_MUST_USE hs_err hs_cfg_parse_cidr(const char *s, struct hs_cfg_cidr *out);
+/* A comma-separated list of blocks. On success *out (malloc'd, caller frees) holds *n entries; on
+ * failure nothing is allocated and *bad (if not NULL) points at the rejected entry's start in s. */
+HS_MUST_USE hs_err hs_cfg_parse_cidr_list(const char *s, struct hs_cfg_cidr **out, size_t *n,
+    const char **bad);
+/* PerSourceNetBlockSize "V4" or "V4:V6" (0..32, 0..128); *v6 is left alone without ":V6". */
+HS_MUST_USE hs_err hs_cfg_parse_netblock(const char *s, int *v4, int *v6);
+/* PerSourcePenalties arguments into p (first value per sub-option wins, as sshd: only fields still
+ * -1 are set). "yes"/"no" must appear alone. HS_ERR_CONFIG with *bad naming the offending word. */
+HS_MUST_USE hs_err hs_cfg_parse_penalties(struct hs_cfg_penalties *p, char **av, int ac,
+    const char **bad);
+
 /* Split a line into words (whitespace separated, double quotes group, '#' starts a comment outside
  * quotes, a first-word '=' separator is allowed). Writes at most max pointers into argv, which point
  * into buf (a modified copy of line of size bufsz). *argc receives the count. */

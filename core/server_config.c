@@ -4,6 +4,7 @@
  * -T prints it. Keywords hsshd knows but does not implement are accepted and logged at debug level so
  * that Debian's default sshd_config and the OpenSSH regress configs load unchanged.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
@@ -412,6 +413,75 @@ set_maxstartups(struct hs_server_config *c, const struct cfg_kw *kw, char **av, 
 	return HS_OK;
 }
 
+/* PerSourcePenalties yes|no|name:value... (repeatable: each sub-option keeps its first value). */
+static hs_err
+set_penalties(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int ac,
+    const struct cfg_where *w)
+{
+	const char *bad;
+
+	if (hs_cfg_parse_penalties(&c->penalties, av, ac, &bad) != HS_OK) {
+		if (ac > 1 && (strcasecmp(bad, "yes") == 0 || strcasecmp(bad, "no") == 0)) {
+			hs_error("%s line %u: %s \"%s\" must appear alone.", w->file, w->line,
+			    kw->name, bad);
+			return HS_ERR_CONFIG;
+		}
+		return bad_value(w, kw->name, bad);
+	}
+	return HS_OK;
+}
+
+/* PerSourcePenaltyExemptList addr[/len],... (sshd_config(5)); "none" exempts nothing. */
+static hs_err
+set_exempt(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int ac,
+    const struct cfg_where *w)
+{
+	const char *bad = NULL;
+
+	HS_GUARD(need_args(w, kw->name, ac, 1, 1));
+	if (strcasecmp(av[0], "none") == 0)
+		return HS_OK;
+	if (hs_cfg_parse_cidr_list(av[0], &c->exempt, &c->n_exempt, &bad) != HS_OK) {
+		hs_error("%s line %u: invalid address block for %s: \"%s\" (in \"%s\")", w->file,
+		    w->line, kw->name, bad ? bad : "", av[0]);
+		return HS_ERR_CONFIG;
+	}
+	c->penalty_exempt = hs_strdup(av[0]);
+	HS_ENSURE(c->penalty_exempt != NULL, HS_ERR_ALLOC);
+	return HS_OK;
+}
+
+/* PerSourceNetBlockSize v4[:v6]: prefix lengths that group sources (0..32, 0..128). */
+static hs_err
+set_netblock(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int ac,
+    const struct cfg_where *w)
+{
+	HS_GUARD(need_args(w, kw->name, ac, 1, 1));
+	if (hs_cfg_parse_netblock(av[0], &c->netblock4, &c->netblock6) != HS_OK)
+		return bad_value(w, kw->name, av[0]);
+	return HS_OK;
+}
+
+/* PerSourceMaxStartups N|none. 0 would refuse every connection, so it is refused here. */
+static hs_err
+set_per_source_max(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int ac,
+    const struct cfg_where *w)
+{
+	char *end;
+	long v;
+
+	HS_GUARD(need_args(w, kw->name, ac, 1, 1));
+	if (strcmp(av[0], "none") == 0) {
+		c->per_source_max_startups = 0;
+		return HS_OK;
+	}
+	v = strtol(av[0], &end, 10);
+	if (!isdigit((unsigned char)av[0][0]) || *end != '\0' || v < 1 || v > INT_MAX)
+		return bad_value(w, kw->name, av[0]);
+	c->per_source_max_startups = (int)v;
+	return HS_OK;
+}
+
 /* AcceptEnv pattern ... (repeatable; patterns accumulate). */
 static hs_err
 set_acceptenv(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int ac,
@@ -576,6 +646,10 @@ const struct cfg_kw hs_cfg_keywords[] = {
 	{ "UseDNS", set_flag, F(use_dns), 0, 0, NULL },
 	{ "TCPKeepAlive", set_flag, F(tcp_keepalive), 0, 0, NULL },
 	{ "Match", set_unsupported, 0, 0, MULTI, NULL },
+	{ "PerSourcePenalties", set_penalties, 0, 0, MULTI, NULL },
+	{ "PerSourcePenaltyExemptList", set_exempt, 0, 0, 0, NULL },
+	{ "PerSourceNetBlockSize", set_netblock, 0, 0, 0, NULL },
+	{ "PerSourceMaxStartups", set_per_source_max, 0, 0, 0, NULL },
 	/* Known, not implemented: accepted so stock configs load; logged at debug level. */
 	{ "SetEnv", set_ignored, 0, 0, MULTI, NULL },
 	{ "Compression", set_ignored, 0, 0, MULTI, NULL },
@@ -619,8 +693,6 @@ const struct cfg_kw hs_cfg_keywords[] = {
 	{ "SecurityKeyProvider", set_ignored, 0, 0, MULTI, NULL },
 	{ "VersionAddendum", set_ignored, 0, 0, MULTI, NULL },
 	{ "DebianBanner", set_ignored, 0, 0, MULTI, NULL },
-	{ "PerSourceMaxStartups", set_ignored, 0, 0, MULTI, NULL },
-	{ "PerSourceNetBlockSize", set_ignored, 0, 0, MULTI, NULL },
 	{ "StreamLocalBindMask", set_ignored, 0, 0, MULTI, NULL },
 	{ "StreamLocalBindUnlink", set_ignored, 0, 0, MULTI, NULL },
 	{ "ChannelTimeout", set_ignored, 0, 0, MULTI, NULL },

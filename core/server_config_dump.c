@@ -50,6 +50,21 @@ static const struct {
 	{ offsetof(struct hs_server_config, client_alive_interval), 0 },
 	{ offsetof(struct hs_server_config, client_alive_count_max), 3 },
 	{ offsetof(struct hs_server_config, rekey_seconds), 0 },
+	/* PerSourcePenalties and friends: OpenSSH 9.8 sshd_config(5) defaults (penalties on). */
+	{ offsetof(struct hs_server_config, netblock4), 32 },
+	{ offsetof(struct hs_server_config, netblock6), 128 },
+	{ offsetof(struct hs_server_config, per_source_max_startups), 0 },
+	{ offsetof(struct hs_server_config, penalties.enabled), 1 },
+	{ offsetof(struct hs_server_config, penalties.crash), 90 },
+	{ offsetof(struct hs_server_config, penalties.authfail), 5 },
+	{ offsetof(struct hs_server_config, penalties.noauth), 1 },
+	{ offsetof(struct hs_server_config, penalties.grace), 20 },
+	{ offsetof(struct hs_server_config, penalties.max), 600 },
+	{ offsetof(struct hs_server_config, penalties.min), 15 },
+	{ offsetof(struct hs_server_config, penalties.max_sources4), 65536 },
+	{ offsetof(struct hs_server_config, penalties.max_sources6), 65536 },
+	{ offsetof(struct hs_server_config, penalties.overflow4), HS_OVERFLOW_PERMISSIVE },
+	/* penalties.overflow6 follows overflow4: set in hs_server_config_finish() */
 };
 
 #define INT_AT(c, off)	((int *)(void *)((char *)(c) + (off)))
@@ -61,6 +76,7 @@ hs_server_config_init(struct hs_server_config *c)
 	for (size_t i = 0; i < sizeof(int_defaults) / sizeof(int_defaults[0]); i++)
 		*INT_AT(c, int_defaults[i].off) = -1;
 	c->rekey_bytes = -1;
+	c->penalties.overflow6 = -1;
 }
 
 void
@@ -87,6 +103,8 @@ hs_server_config_free(struct hs_server_config *c)
 	free(c->banner);
 	free(c->force_command);
 	free(c->moduli_file);
+	free(c->penalty_exempt);
+	free(c->exempt);
 	hs_server_config_init(c);
 }
 
@@ -142,6 +160,8 @@ hs_server_config_finish(struct hs_server_config *c)
 			*INT_AT(c, int_defaults[i].off) = int_defaults[i].def;
 	if (c->rekey_bytes < 0)
 		c->rekey_bytes = 0;
+	if (c->penalties.overflow6 == -1)
+		c->penalties.overflow6 = c->penalties.overflow4;
 	HS_GUARD(finish_lists(c));
 	HS_GUARD(finish_algs(&c->kex_algs, HS_ALGS_KEX));
 	HS_GUARD(finish_algs(&c->ciphers, HS_ALGS_CIPHER));
@@ -243,6 +263,34 @@ dump_lists(const struct hs_server_config *c, FILE *f)
 		fprintf(f, "subsystem %s %s\n", c->subsys[i].name, c->subsys[i].command);
 }
 
+static const char *
+overflow_name(int mode)
+{
+	return mode == HS_OVERFLOW_DENY_ALL ? "deny-all" : "permissive";
+}
+
+/* As OpenSSH 9.8's sshd -T: times in seconds, "persourcepenalties no" when off. */
+static void
+dump_per_source(const struct hs_server_config *c, FILE *f)
+{
+	const struct hs_cfg_penalties *p = &c->penalties;
+
+	if (c->per_source_max_startups > 0)
+		fprintf(f, "persourcemaxstartups %d\n", c->per_source_max_startups);
+	else
+		fputs("persourcemaxstartups none\n", f);
+	fprintf(f, "persourcenetblocksize %d:%d\n", c->netblock4, c->netblock6);
+	fprintf(f, "persourcepenaltyexemptlist %s\n", c->penalty_exempt ? c->penalty_exempt : "none");
+	if (!p->enabled) {
+		fputs("persourcepenalties no\n", f);
+		return;
+	}
+	fprintf(f, "persourcepenalties crash:%d authfail:%d noauth:%d grace-exceeded:%d max:%d min:%d "
+	    "max-sources4:%d max-sources6:%d overflow:%s overflow6:%s\n", p->crash, p->authfail,
+	    p->noauth, p->grace, p->max, p->min, p->max_sources4, p->max_sources6,
+	    overflow_name(p->overflow4), overflow_name(p->overflow6));
+}
+
 void
 hs_server_config_dump(const struct hs_server_config *c, FILE *f)
 {
@@ -273,4 +321,5 @@ hs_server_config_dump(const struct hs_server_config *c, FILE *f)
 		fprintf(f, "banner %s\n", c->banner);
 	if (c->force_command != NULL)
 		fprintf(f, "forcecommand %s\n", c->force_command);
+	dump_per_source(c, f);
 }

@@ -1,9 +1,15 @@
 /* server_config_values.c: the value syntaxes of sshd_config(5): word splitting, time intervals
- * ("TIME FORMATS" in sshd_config(5)) and byte sizes with K/M/G suffixes (RekeyLimit). */
+ * ("TIME FORMATS" in sshd_config(5)), byte sizes with K/M/G suffixes (RekeyLimit), address blocks
+ * (PerSourcePenaltyExemptList) and the PerSourcePenalties name:value list. */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include "hs_server_config.h"
 
@@ -136,5 +142,209 @@ hs_cfg_split(const char *line, char *buf, size_t bufsz, char **argv, int max, in
 		HS_GUARD(split_word(&p, &d));
 	}
 	*argc = n;
+	return HS_OK;
+}
+
+/* ---- address blocks ---- */
+
+/* Decimal digits in [s, end) with a value of at most max. */
+static hs_err
+parse_small_uint(const char *s, const char *end, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	HS_ENSURE(end > s && end - s <= 3, HS_ERR_CONFIG);
+	for (; s < end; s++) {
+		HS_ENSURE(isdigit((unsigned char)*s), HS_ERR_CONFIG);
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	HS_ENSURE(v <= max, HS_ERR_CONFIG);
+	*out = v;
+	return HS_OK;
+}
+
+hs_err
+hs_cfg_parse_cidr(const char *s, struct hs_cfg_cidr *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	struct hs_cfg_cidr c;
+	unsigned alen;
+
+	HS_ENSURE(s != NULL && strlen(s) < sizeof(buf), HS_ERR_CONFIG);
+	memcpy(buf, s, strlen(s) + 1);
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash++ = '\0';
+	memset(&c, 0, sizeof(c));
+	if (inet_pton(AF_INET, buf, c.addr) == 1)
+		c.af = AF_INET;
+	else if (inet_pton(AF_INET6, buf, c.addr) == 1)
+		c.af = AF_INET6;
+	else
+		return HS_ERR_CONFIG;	/* also wildcards and negations: not supported */
+	alen = c.af == AF_INET ? 4 : 16;
+	c.bits = alen * 8;
+	if (slash != NULL)
+		HS_GUARD(parse_small_uint(slash, slash + strlen(slash), alen * 8, &c.bits));
+	/* sshd_config(5): a block with bits set beyond its prefix is an error (192.0.2.0/8). */
+	for (unsigned i = 0; i < alen; i++) {
+		unsigned keep = c.bits >= 8 * (i + 1) ? 8 : c.bits > 8 * i ? c.bits - 8 * i : 0;
+		uint8_t hostmask = (uint8_t)(0xffu >> keep);
+
+		HS_ENSURE((c.addr[i] & hostmask) == 0, HS_ERR_CONFIG);
+	}
+	*out = c;
+	return HS_OK;
+}
+
+hs_err
+hs_cfg_parse_cidr_list(const char *s, struct hs_cfg_cidr **out, size_t *n, const char **bad)
+{
+	struct hs_cfg_cidr *v = NULL;
+	size_t count = 1, i = 0;
+	const char *p = s;
+	hs_err r;
+
+	for (const char *q = s; *q != '\0'; q++)
+		count += *q == ',';
+	v = calloc(count, sizeof(*v));
+	HS_ENSURE(v != NULL, HS_ERR_ALLOC);
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char word[INET6_ADDRSTRLEN + 8];
+
+		if (bad != NULL)
+			*bad = p;
+		HS_ENSURE_GOTO(len > 0 && len < sizeof(word), HS_ERR_CONFIG, r, out);
+		memcpy(word, p, len);
+		word[len] = '\0';
+		HS_GUARD_GOTO(hs_cfg_parse_cidr(word, &v[i]), r, out);
+		i++;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	*out = v;
+	*n = i;
+	v = NULL;
+	r = HS_OK;
+out:
+	free(v);
+	return r;
+}
+
+hs_err
+hs_cfg_parse_netblock(const char *s, int *v4, int *v6)
+{
+	const char *colon = strchr(s, ':');
+	unsigned a, b = 0;
+
+	HS_GUARD(parse_small_uint(s, colon ? colon : s + strlen(s), 32, &a));
+	if (colon != NULL)
+		HS_GUARD(parse_small_uint(colon + 1, colon + 1 + strlen(colon + 1), 128, &b));
+	*v4 = (int)a;
+	if (colon != NULL)
+		*v6 = (int)b;
+	return HS_OK;
+}
+
+/* ---- PerSourcePenalties ---- */
+
+enum penalty_val { PV_TIME, PV_COUNT, PV_OVERFLOW };
+
+/* The name:value words of PerSourcePenalties (OpenSSH 9.8 sshd_config(5)); names are
+ * case-sensitive, as in sshd. */
+static const struct {
+	const char *prefix;
+	size_t off;
+	enum penalty_val type;
+} penalty_opts[] = {
+	{ "crash:", offsetof(struct hs_cfg_penalties, crash), PV_TIME },
+	{ "authfail:", offsetof(struct hs_cfg_penalties, authfail), PV_TIME },
+	{ "noauth:", offsetof(struct hs_cfg_penalties, noauth), PV_TIME },
+	{ "grace-exceeded:", offsetof(struct hs_cfg_penalties, grace), PV_TIME },
+	{ "max:", offsetof(struct hs_cfg_penalties, max), PV_TIME },
+	{ "min:", offsetof(struct hs_cfg_penalties, min), PV_TIME },
+	{ "max-sources4:", offsetof(struct hs_cfg_penalties, max_sources4), PV_COUNT },
+	{ "max-sources6:", offsetof(struct hs_cfg_penalties, max_sources6), PV_COUNT },
+	{ "overflow:", offsetof(struct hs_cfg_penalties, overflow4), PV_OVERFLOW },
+	{ "overflow6:", offsetof(struct hs_cfg_penalties, overflow6), PV_OVERFLOW },
+};
+
+static const struct {
+	const char *name;
+	int mode;
+} overflow_modes[] = {
+	{ "deny-all", HS_OVERFLOW_DENY_ALL }, { "permissive", HS_OVERFLOW_PERMISSIVE },
+};
+
+static hs_err
+penalty_value(enum penalty_val type, const char *v, int *out)
+{
+	switch (type) {
+	case PV_TIME:
+		return hs_cfg_parse_time(v, out);
+	case PV_COUNT: {
+		char *end;
+		long n;
+
+		HS_ENSURE(isdigit((unsigned char)*v), HS_ERR_CONFIG);
+		n = strtol(v, &end, 10);
+		HS_ENSURE(*end == '\0' && n >= 0 && n <= INT_MAX, HS_ERR_CONFIG);
+		*out = (int)n;
+		return HS_OK;
+	}
+	case PV_OVERFLOW:
+		for (size_t i = 0; i < sizeof(overflow_modes) / sizeof(overflow_modes[0]); i++) {
+			if (strcmp(v, overflow_modes[i].name) == 0) {
+				*out = overflow_modes[i].mode;
+				return HS_OK;
+			}
+		}
+		return HS_ERR_CONFIG;
+	}
+	return HS_ERR_CONFIG;
+}
+
+static hs_err
+penalty_word(struct hs_cfg_penalties *p, const char *w)
+{
+	for (size_t i = 0; i < sizeof(penalty_opts) / sizeof(penalty_opts[0]); i++) {
+		size_t plen = strlen(penalty_opts[i].prefix);
+		int *field = (int *)(void *)((char *)p + penalty_opts[i].off);
+		int v;
+
+		if (strncmp(w, penalty_opts[i].prefix, plen) != 0)
+			continue;
+		HS_GUARD(penalty_value(penalty_opts[i].type, w + plen, &v));
+		/* sshd: the first value of each sub-option wins; giving one turns penalties on. */
+		if (*field == -1) {
+			*field = v;
+			p->enabled = 1;
+		}
+		return HS_OK;
+	}
+	return HS_ERR_CONFIG;
+}
+
+hs_err
+hs_cfg_parse_penalties(struct hs_cfg_penalties *p, char **av, int ac, const char **bad)
+{
+	*bad = ac > 0 ? av[0] : "";
+	HS_ENSURE(ac > 0, HS_ERR_CONFIG);
+	for (int i = 0; i < ac; i++) {
+		bool yes = strcasecmp(av[i], "yes") == 0;
+
+		*bad = av[i];
+		if (yes || strcasecmp(av[i], "no") == 0) {
+			HS_ENSURE(ac == 1, HS_ERR_CONFIG);	/* "yes"/"no" must appear alone */
+			if (p->enabled == -1)
+				p->enabled = yes;
+			continue;
+		}
+		HS_GUARD(penalty_word(p, av[i]));
+	}
 	return HS_OK;
 }
