@@ -420,6 +420,7 @@ set_penalties(struct hs_server_config *c, const struct cfg_kw *kw, char **av, in
 {
 	const char *bad;
 
+	HS_GUARD(need_args(w, kw->name, ac, 1, -1));
 	if (hs_cfg_parse_penalties(&c->penalties, av, ac, &bad) != HS_OK) {
 		if (ac > 1 && (strcasecmp(bad, "yes") == 0 || strcasecmp(bad, "no") == 0)) {
 			hs_error("%s line %u: %s \"%s\" must appear alone.", w->file, w->line,
@@ -442,8 +443,9 @@ set_exempt(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int a
 	if (strcasecmp(av[0], "none") == 0)
 		return HS_OK;
 	if (hs_cfg_parse_cidr_list(av[0], &c->exempt, &c->n_exempt, &bad) != HS_OK) {
-		hs_error("%s line %u: invalid address block for %s: \"%s\" (in \"%s\")", w->file,
-		    w->line, kw->name, bad ? bad : "", av[0]);
+		bad = bad ? bad : av[0];
+		hs_error("%s line %u: invalid address block for %s: \"%.*s\"", w->file, w->line,
+		    kw->name, (int)strcspn(bad, ","), bad);
 		return HS_ERR_CONFIG;
 	}
 	c->penalty_exempt = hs_strdup(av[0]);

@@ -381,6 +381,171 @@ test_include(void **state)
 	rmdir(dir);
 }
 
+/* ---- PerSource* (OpenSSH 9.8 sshd_config(5)) ---- */
+
+static void
+test_persource_parse(void **state)
+{
+	struct hs_server_config c;
+
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c,
+	    "PerSourcePenalties crash:2m authfail:30s noauth:0 max-sources6:10 overflow6:deny-all\n"
+	    "PerSourcePenalties crash:1h grace-exceeded:1m max:1h min:1m30s max-sources4:100\n"
+	    "PerSourcePenalties overflow:deny-all overflow6:permissive\n"
+	    "PerSourcePenaltyExemptList 192.0.2.0/24,10.1.2.3,2001:db8::/32,::1\n"
+	    "PerSourcePenaltyExemptList 0.0.0.0/0\n"
+	    "PerSourceNetBlockSize 24:56\n"
+	    "PerSourceNetBlockSize 8:8\n"
+	    "PerSourceMaxStartups 5\n"
+	    "PerSourceMaxStartups none\n"), HS_OK);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	assert_int_equal(c.penalties.enabled, 1);
+	assert_int_equal(c.penalties.crash, 120);	/* the first crash: wins */
+	assert_int_equal(c.penalties.authfail, 30);
+	assert_int_equal(c.penalties.noauth, 0);
+	assert_int_equal(c.penalties.grace, 60);
+	assert_int_equal(c.penalties.max, 3600);
+	assert_int_equal(c.penalties.min, 90);
+	assert_int_equal(c.penalties.max_sources4, 100);
+	assert_int_equal(c.penalties.max_sources6, 10);
+	assert_int_equal(c.penalties.overflow4, HS_OVERFLOW_DENY_ALL);
+	assert_int_equal(c.penalties.overflow6, HS_OVERFLOW_DENY_ALL);	/* first wins */
+	assert_int_equal(c.n_exempt, 4);
+	assert_int_equal(c.exempt[0].af, AF_INET);
+	assert_int_equal(c.exempt[0].bits, 24);
+	assert_int_equal(c.exempt[1].bits, 32);
+	assert_int_equal(c.exempt[2].af, AF_INET6);
+	assert_int_equal(c.exempt[2].bits, 32);
+	assert_int_equal(c.exempt[3].bits, 128);
+	assert_int_equal(c.exempt[3].addr[15], 1);
+	assert_int_equal(c.netblock4, 24);
+	assert_int_equal(c.netblock6, 56);
+	assert_int_equal(c.per_source_max_startups, 5);
+	hs_server_config_free(&c);
+
+	/* sshd's rules: "no" is kept unless a name:value came first; a name:value turns them on. */
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "PerSourcePenalties no\nPerSourcePenalties yes\n"
+	    "PerSourceNetBlockSize 16\n"), HS_OK);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	assert_int_equal(c.penalties.enabled, 0);
+	assert_int_equal(c.netblock4, 16);
+	assert_int_equal(c.netblock6, 128);
+	hs_server_config_free(&c);
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "PerSourcePenalties NO\nPerSourcePenalties min:1\n"), HS_OK);
+	assert_int_equal(c.penalties.enabled, 1);
+	hs_server_config_free(&c);
+	/* A 0.0.0.0/0 or ::/0 exemption is a valid block. */
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "PerSourcePenaltyExemptList 0.0.0.0/0,::/0\n"), HS_OK);
+	assert_int_equal(c.n_exempt, 2);
+	assert_int_equal(c.exempt[1].bits, 0);
+	hs_server_config_free(&c);
+}
+
+/* Each bad value is refused, and the message names the file and line. */
+static void
+test_persource_errors(void **state)
+{
+	static const char *const bad[] = {
+		"PerSourcePenalties\n", "PerSourcePenalties crash:\n", "PerSourcePenalties crash:1x\n",
+		"PerSourcePenalties bogus:1\n", "PerSourcePenalties crash\n",
+		"PerSourcePenalties no crash:1m\n", "PerSourcePenalties crash:1m yes\n",
+		"PerSourcePenalties yes no\n", "PerSourcePenalties overflow:deny\n",
+		"PerSourcePenalties overflow:Deny-All\n", "PerSourcePenalties Crash:1m\n",
+		"PerSourcePenalties max-sources4:-1\n", "PerSourcePenalties max-sources4:1k\n",
+		"PerSourcePenalties max-sources6:99999999999\n", "PerSourcePenalties min:-5\n",
+		"PerSourcePenalties maybe\n",
+		"PerSourcePenaltyExemptList 10.0.0.0/33\n", "PerSourcePenaltyExemptList 10.0.0.1/8\n",
+		"PerSourcePenaltyExemptList 2001:db8::/129\n",
+		"PerSourcePenaltyExemptList 2001:db8::1/64\n", "PerSourcePenaltyExemptList *\n",
+		"PerSourcePenaltyExemptList 10.0.0.0/8,\n", "PerSourcePenaltyExemptList ,10.0.0.1\n",
+		"PerSourcePenaltyExemptList !10.0.0.1\n", "PerSourcePenaltyExemptList 10.0.0.0/\n",
+		"PerSourcePenaltyExemptList host.example\n", "PerSourcePenaltyExemptList a b\n",
+		"PerSourceNetBlockSize 33\n", "PerSourceNetBlockSize 24:129\n",
+		"PerSourceNetBlockSize a\n", "PerSourceNetBlockSize 24:\n", "PerSourceNetBlockSize :64\n",
+		"PerSourceNetBlockSize -1\n", "PerSourceNetBlockSize +24\n", "PerSourceNetBlockSize\n",
+		"PerSourceMaxStartups 0\n", "PerSourceMaxStartups -1\n", "PerSourceMaxStartups x\n",
+		"PerSourceMaxStartups None\n", "PerSourceMaxStartups 3x\n",
+	};
+	char logpath[] = "/tmp/hs_cfgtest_log_XXXXXX";
+	int fd = mkstemp(logpath);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(hs_log_to_file(logpath), HS_OK);
+	hs_log_init("test", HS_LOG_ERROR, true, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct hs_server_config c;
+		char text[256], log[4096] = "";
+		FILE *f;
+		size_t n;
+
+		/* A good line first, so the bad one is line 2. */
+		snprintf(text, sizeof(text), "Port 22\n%s", bad[i]);
+		assert_int_equal(truncate(logpath, 0), 0);
+		hs_server_config_init(&c);
+		if (parse(&c, text) != HS_ERR_CONFIG)
+			fail_msg("accepted: %s", bad[i]);
+		hs_server_config_free(&c);
+		f = fopen(logpath, "r");
+		assert_non_null(f);
+		n = fread(log, 1, sizeof(log) - 1, f);
+		log[n] = '\0';
+		fclose(f);
+		if (strstr(log, "test_config line 2: ") == NULL)
+			fail_msg("no file:line for %s(logged: %s)", bad[i], log);
+	}
+	hs_log_init("test", HS_LOG_QUIET, true, 0);
+	unlink(logpath);
+}
+
+static void
+test_persource_dump(void **state)
+{
+	struct hs_server_config c;
+	char *s;
+
+	hs_server_config_init(&c);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	s = dump(&c);
+	assert_non_null(strstr(s, "\npersourcepenalties crash:90 authfail:5 noauth:1 "
+	    "grace-exceeded:20 max:600 min:15 max-sources4:65536 max-sources6:65536 "
+	    "overflow:permissive overflow6:permissive\n"));
+	assert_non_null(strstr(s, "\npersourcenetblocksize 32:128\n"));
+	assert_non_null(strstr(s, "\npersourcemaxstartups none\n"));
+	assert_non_null(strstr(s, "\npersourcepenaltyexemptlist none\n"));
+	free(s);
+	hs_server_config_free(&c);
+
+	hs_server_config_init(&c);
+	assert_int_equal(hs_server_config_line(&c, "persourcepenalties authfail:1m", "command-line",
+	    0), HS_OK);
+	assert_int_equal(parse(&c, "PerSourcePenalties authfail:2m crash:1h overflow:deny-all\n"
+	    "PerSourceNetBlockSize 24\nPerSourceMaxStartups 7\n"
+	    "PerSourcePenaltyExemptList 10.0.0.0/8,::1\n"), HS_OK);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	s = dump(&c);
+	assert_non_null(strstr(s, "\npersourcepenalties crash:3600 authfail:60 noauth:1 "
+	    "grace-exceeded:20 max:600 min:15 max-sources4:65536 max-sources6:65536 "
+	    "overflow:deny-all overflow6:deny-all\n"));
+	assert_non_null(strstr(s, "\npersourcenetblocksize 24:128\n"));
+	assert_non_null(strstr(s, "\npersourcemaxstartups 7\n"));
+	assert_non_null(strstr(s, "\npersourcepenaltyexemptlist 10.0.0.0/8,::1\n"));
+	free(s);
+	hs_server_config_free(&c);
+
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "PerSourcePenalties no\n"), HS_OK);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	s = dump(&c);
+	assert_non_null(strstr(s, "\npersourcepenalties no\n"));
+	free(s);
+	hs_server_config_free(&c);
+}
+
 /* Every prefix of a valid config parses or fails cleanly (no crash, no leak under ASan). */
 /* Access restrictions hsshd does not implement yet are start-up errors, never silently ignored
  * (an ignored "AllowUsers admin" would let everyone in); their no-op values are accepted. */
@@ -414,7 +579,10 @@ static void
 test_truncation(void **state)
 {
 	static const char text[] = "Port 22\nListenAddress [::1]:22\nPidFile \"/a b\"\n"
-	    "RekeyLimit 1G 1h\nMaxStartups 1:2:3\nAuthorizedKeysFile a b c\n";
+	    "RekeyLimit 1G 1h\nMaxStartups 1:2:3\nAuthorizedKeysFile a b c\n"
+	    "PerSourcePenalties crash:1m30s max-sources6:100 overflow:deny-all\n"
+	    "PerSourcePenaltyExemptList 192.0.2.0/24,2001:db8::/32\nPerSourceNetBlockSize 24:120\n"
+	    "PerSourceMaxStartups 12\n";
 
 	for (size_t n = 0; n <= sizeof(text) - 1; n++) {
 		struct hs_server_config c;
@@ -444,6 +612,9 @@ main(void)
 		cmocka_unit_test(test_algs_expanded),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_persource_parse),
+		cmocka_unit_test(test_persource_errors),
+		cmocka_unit_test(test_persource_dump),
 	};
 
 	hs_log_init("test", HS_LOG_QUIET, true, 0);
