@@ -20,17 +20,36 @@
  *                              string signed-data, string signature
  *   AUTH_PASSWORD   7    c->m  string user, string password                      AUTH_DONE | FAIL
  *   KEYSTATE        8    c->m  string transport state (<= 64 KiB)                OK | FAIL
+ *   SPAWN           9    c->m  bool has_command, string command (<= 32 KiB;      SPAWN_OK + fds
+ *                              empty unless has_command), bool pty, string term  | FAIL
+ *                              (<= 256), string modes (<= 4 KiB, RFC 4254 8
+ *                              encoding), uint32 cols, rows, width_px, height_px
+ *                              (term, modes empty and sizes 0 unless pty),
+ *                              uint32 n_env (<= 64), n_env x string "NAME=value"
+ *                              (1..4 KiB, NAME not empty)
  *   OK             64    m->c  (empty)
  *   FAIL           65    m->c  (empty)
  *   HOSTKEYS_OK    66    m->c  uint32 n (1..16), n x string public key blob (<= 16 KiB each)
  *   SIGN_OK        67    m->c  string signature (<= 16 KiB)
  *   PK_OK          68    m->c  string authorized_keys options (<= 8 KiB, may be empty)
  *   AUTH_DONE      69    m->c  string user (the user the monitor authenticated)
+ *   SPAWN_OK       70    m->c  uint32 pid (1..INT32_MAX), bool pty, string tty_name (<= 63,
+ *                              empty unless pty)
+ *
+ * After SPAWN_OK the monitor passes the started program's descriptors with hs_mon_send_fd, one
+ * message each, in this order: pty: 1 (the master); pipes: 3 (the writing end of its stdin, the
+ * reading end of its stdout, the reading end of its stderr). The child receives them with
+ * hs_mon_recv_fd. The monitor reports each started program's exit on a separate pipe, not on
+ * this socket (hs_mon_exit_write / hs_mon_exit_read), so that an exit never interleaves with a
+ * reply: the post-auth process waits for it in its poll loop like any other fd.
  *
  * AUTH_USER's answer must not tell the child more than valid/invalid: the monitor does the same
  * work (and takes the same time) for an unknown user as for a known one.
  * Names (user, service, alg) are 1..HS_MON_MAX_NAME bytes, without NUL bytes (so is a password). A whole message fits in 64 KiB plus the
- * type byte and one string length (so the largest field, KEYSTATE's 64 KiB, fits).
+ * type byte and one string length (so the largest field, KEYSTATE's 64 KiB, fits; the largest
+ * SPAWN, 32 KiB of command and 64 x 4 KiB of environment, does not: hs_mon_build refuses a
+ * request beyond HS_MON_MAX_MSG with HS_ERR_TOO_LARGE, so a client's environment is bounded to
+ * about 30 KiB in all).
  *
  * The monitor feeds every parsed request to hs_mon_state_check(); anything it refuses (wrong phase,
  * beyond its count, unknown type, a reply type, a body that fails a check) ends the connection:
@@ -41,7 +60,7 @@
  *                  AUTH_PUBKEY_VERIFY, AUTH_PASSWORD; a successful VERIFY/PASSWORD, reported by
  *                  the monitor through hs_mon_state_auth_result(), moves to AUTHENTICATED
  *   AUTHENTICATED  KEYSTATE (once; moves to POSTAUTH)
- *   POSTAUTH       SIGN (rekeys)
+ *   POSTAUTH       SIGN (rekeys), SPAWN (any number: one per session channel's program)
  */
 #ifndef HS_MONITOR_H
 #define HS_MONITOR_H
@@ -61,6 +80,12 @@
 #define HS_MON_MAX_OPTIONS	(8u * 1024)	/* authorized_keys options of one key */
 #define HS_MON_MAX_STATE	(64u * 1024)	/* KEYSTATE: serialised transport state */
 #define HS_MON_MAX_HOSTKEYS	16
+#define HS_MON_MAX_COMMAND	(32u * 1024)	/* SPAWN: the exec request's command */
+#define HS_MON_MAX_TERM		256		/* SPAWN: TERM */
+#define HS_MON_MAX_MODES	(4u * 1024)	/* SPAWN: encoded terminal modes */
+#define HS_MON_MAX_ENV		64		/* SPAWN: client environment strings */
+#define HS_MON_MAX_ENV_LEN	(4u * 1024)	/* SPAWN: one "NAME=value" */
+#define HS_MON_MAX_TTY		63		/* SPAWN_OK: "/dev/pts/N" */
 /* Largest type || body: the 64 KiB KEYSTATE string plus its length and the type byte. */
 #define HS_MON_MAX_MSG		(HS_MON_MAX_STATE + 5)
 
@@ -78,13 +103,17 @@ enum hs_mon_type {
 	HS_MON_AUTH_PUBKEY_VERIFY = 6,
 	HS_MON_AUTH_PASSWORD = 7,
 	HS_MON_KEYSTATE = 8,
+	HS_MON_SPAWN = 9,
 	HS_MON_OK = 64,
 	HS_MON_FAIL = 65,
 	HS_MON_HOSTKEYS_OK = 66,
 	HS_MON_SIGN_OK = 67,
 	HS_MON_PK_OK = 68,
 	HS_MON_AUTH_DONE = 69,
+	HS_MON_SPAWN_OK = 70,
 };
+/* The highest request (child -> monitor) type. */
+#define HS_MON_REQ_LAST		HS_MON_SPAWN
 
 /* A view of len bytes inside the parsed message (not NUL-terminated, not owned). */
 struct hs_mon_str {
@@ -108,6 +137,14 @@ struct hs_mon_req {
 		struct { struct hs_mon_str sig; } sign_ok;
 		struct { struct hs_mon_str options; } pk_ok;
 		struct { struct hs_mon_str user; } auth_done;
+		struct {
+			bool has_command, pty;
+			struct hs_mon_str command, term, modes;
+			uint32_t cols, rows, wpx, hpx;
+			uint32_t n_env;
+			struct hs_mon_str env[HS_MON_MAX_ENV];
+		} spawn;
+		struct { uint32_t pid; bool pty; struct hs_mon_str tty_name; } spawn_ok;
 	} u;
 };
 
@@ -162,6 +199,23 @@ HS_MUST_USE hs_err hs_mon_build_sign_ok(struct hs_buf *out, const uint8_t *sig, 
 HS_MUST_USE hs_err hs_mon_build_pk_ok(struct hs_buf *out, const char *options);
 HS_MUST_USE hs_err hs_mon_build_auth_done(struct hs_buf *out, const char *user);
 
+struct hs_spawn_req;	/* core/hs_session.h */
+
+/* SPAWN from what the session asked: command NULL means no command (the login shell); term NULL
+ * is empty; env is NULL or NULL-terminated. When !req->pty the pty fields are not sent (empty,
+ * 0), whatever they hold. HS_ERR_TOO_LARGE past a bound (HS_MON_MAX_ENV strings, or the whole
+ * message past HS_MON_MAX_MSG), HS_ERR_FORMAT for an env string without "NAME=". */
+HS_MUST_USE hs_err hs_mon_build_spawn(struct hs_buf *out, const struct hs_spawn_req *req);
+/* The monitor's side: the hs_spawn_req that the parsed SPAWN m asks for, with NUL-terminated
+ * copies of its strings. Everything req points to lives in one allocation returned in *store,
+ * which the caller frees with free() once done with req (HS_ERR_ALLOC; HS_ERR_INTERNAL if m is
+ * not a SPAWN). On failure *store is NULL. */
+HS_MUST_USE hs_err hs_mon_spawn_req(const struct hs_mon_req *m, struct hs_spawn_req *req,
+	void **store);
+/* SPAWN_OK: pid > 0; tty_name "" or NULL unless pty. */
+HS_MUST_USE hs_err hs_mon_build_spawn_ok(struct hs_buf *out, uint32_t pid, bool pty,
+	const char *tty_name);
+
 /* Pass one open descriptor over the unix socket sock (SCM_RIGHTS, with one data byte), for the
  * post-auth session fds. HS_ERR_IO on failure. The sender keeps its copy open. */
 HS_MUST_USE hs_err hs_mon_send_fd(int sock, int fd);
@@ -170,19 +224,31 @@ HS_MUST_USE hs_err hs_mon_send_fd(int sock, int fd);
  * or was truncated (any descriptors that did arrive are closed), HS_ERR_IO otherwise. */
 HS_MUST_USE hs_err hs_mon_recv_fd(int sock, int *fd);
 
+/* ---- exit events (monitor_exit.c: monitor -> post-auth process, on their own pipe) ---- */
+
+/* One record: int32 pid || int32 waitpid status, big-endian, 8 bytes in one write(2), which a
+ * pipe delivers whole (POSIX: writes of at most PIPE_BUF bytes are atomic). pid must be > 0.
+ * HS_ERR_AGAIN if a non-blocking pipe is full, HS_ERR_EOF if the reader is gone (no SIGPIPE is
+ * raised), HS_ERR_IO otherwise. */
+HS_MUST_USE hs_err hs_mon_exit_write(int fd, int32_t pid, int32_t wstatus);
+/* Read one record without blocking, whatever fd's O_NONBLOCK flag: HS_OK with *pid (> 0) and
+ * *wstatus, HS_ERR_AGAIN if none is waiting, HS_ERR_EOF if the writer closed, HS_ERR_FORMAT for
+ * a short record or a pid <= 0, HS_ERR_IO otherwise. *pid and *wstatus are 0 on failure. */
+HS_MUST_USE hs_err hs_mon_exit_read(int fd, int32_t *pid, int32_t *wstatus);
+
 /* ---- the state machine (monitor_state.c) ---- */
 
 enum hs_mon_phase {
 	HS_MON_PHASE_PREKEX = 0,	/* before the first KEX finished */
 	HS_MON_PHASE_PREAUTH,		/* session id known, authenticating */
 	HS_MON_PHASE_AUTHENTICATED,	/* the monitor verified a user; waiting for KEYSTATE */
-	HS_MON_PHASE_POSTAUTH,		/* handed off: only rekey signatures */
+	HS_MON_PHASE_POSTAUTH,		/* handed off: rekey signatures, program starts */
 	HS_MON_PHASES
 };
 
 struct hs_mon_state {
 	enum hs_mon_phase phase;
-	uint32_t counts[HS_MON_KEYSTATE + 1];	/* accepted requests by type */
+	uint32_t counts[HS_MON_REQ_LAST + 1];	/* accepted requests by type */
 	/* MaxAuthTries: refused after max_auth_tries failures (as sshd counts them: a refused key
 	 * query, a bad signature or password), or after 2 * max_auth_tries auth requests in all. */
 	unsigned max_auth_tries;

@@ -14,12 +14,14 @@
 #include "hs_buf.h"
 #include "hs_log.h"
 #include "hs_monitor.h"
+#include "hs_session.h"
 
 enum mon_kind {
 	MF_END = 0,
 	MF_U32,		/* uint32 */
+	MF_BOOL,	/* byte 0 or 1 (RFC 4251 5 allows any non-zero; we build and accept only 1) */
 	MF_STR,		/* string of min..max bytes; text: no NUL bytes inside */
-	MF_KEYS,	/* uint32 n (1..HS_MON_MAX_HOSTKEYS), n strings of 1..HS_MON_MAX_BLOB bytes */
+	MF_LIST,	/* uint32 n (nmin..nmax) at off, then n strings (min..max) into items[] */
 };
 
 struct mon_field {
@@ -27,21 +29,32 @@ struct mon_field {
 	size_t off;		/* offset in struct hs_mon_req */
 	size_t min, max;
 	bool text;
+	bool env;		/* MF_STR/MF_LIST items: "NAME=value" with a non-empty NAME */
+	size_t items;		/* MF_LIST: offset of the struct hs_mon_str array */
+	uint32_t nmin, nmax;	/* MF_LIST: bounds on n */
 };
 
-#define MON_FIELDS_MAX	5
+#define MON_FIELDS_MAX	10
 
 struct mon_layout {
 	enum hs_mon_type type;
 	const char *name;
 	struct mon_field f[MON_FIELDS_MAX + 1];
+	/* Rules across fields, checked after parsing and before building; NULL: none. */
+	hs_err (*valid)(const struct hs_mon_req *m);
 };
 
 #define OFF(m)			offsetof(struct hs_mon_req, u.m)
 #define U32(m)			{ .kind = MF_U32, .off = OFF(m) }
+#define BOOL(m)			{ .kind = MF_BOOL, .off = OFF(m) }
 #define BYTES(m, lo, hi)	{ .kind = MF_STR, .off = OFF(m), .min = (lo), .max = (hi) }
 #define TEXT(m, lo, hi)		{ .kind = MF_STR, .off = OFF(m), .min = (lo), .max = (hi), .text = true }
 #define NAME(m)			TEXT(m, 1, HS_MON_MAX_NAME)
+#define LIST(n, a, lo, hi, nlo, nhi, txt, e)	{ .kind = MF_LIST, .off = OFF(n), .items = OFF(a), \
+	.min = (lo), .max = (hi), .nmin = (nlo), .nmax = (nhi), .text = (txt), .env = (e) }
+
+static hs_err valid_spawn(const struct hs_mon_req *m);
+static hs_err valid_spawn_ok(const struct hs_mon_req *m);
 
 /* The wire layout of every message (the table in hs_monitor.h). */
 static const struct mon_layout layouts[] = {
@@ -62,15 +75,23 @@ static const struct mon_layout layouts[] = {
 		TEXT(password.password, 0, HS_MON_MAX_PASSWORD) } },
 	{ .type = HS_MON_KEYSTATE, .name = "KEYSTATE",
 		.f = { BYTES(keystate.blob, 1, HS_MON_MAX_STATE) } },
+	{ .type = HS_MON_SPAWN, .name = "SPAWN", .valid = valid_spawn, .f = {
+		BOOL(spawn.has_command), TEXT(spawn.command, 0, HS_MON_MAX_COMMAND),
+		BOOL(spawn.pty), TEXT(spawn.term, 0, HS_MON_MAX_TERM),
+		BYTES(spawn.modes, 0, HS_MON_MAX_MODES),
+		U32(spawn.cols), U32(spawn.rows), U32(spawn.wpx), U32(spawn.hpx),
+		LIST(spawn.n_env, spawn.env, 1, HS_MON_MAX_ENV_LEN, 0, HS_MON_MAX_ENV, true, true) } },
 	{ .type = HS_MON_OK, .name = "OK", .f = { { 0 } } },
 	{ .type = HS_MON_FAIL, .name = "FAIL", .f = { { 0 } } },
-	{ .type = HS_MON_HOSTKEYS_OK, .name = "HOSTKEYS_OK",
-		.f = { { .kind = MF_KEYS, .off = OFF(hostkeys_ok) } } },
+	{ .type = HS_MON_HOSTKEYS_OK, .name = "HOSTKEYS_OK", .f = { LIST(hostkeys_ok.n,
+		hostkeys_ok.keys, 1, HS_MON_MAX_BLOB, 1, HS_MON_MAX_HOSTKEYS, false, false) } },
 	{ .type = HS_MON_SIGN_OK, .name = "SIGN_OK",
 		.f = { BYTES(sign_ok.sig, 1, HS_MON_MAX_BLOB) } },
 	{ .type = HS_MON_PK_OK, .name = "PK_OK",
 		.f = { TEXT(pk_ok.options, 0, HS_MON_MAX_OPTIONS) } },
 	{ .type = HS_MON_AUTH_DONE, .name = "AUTH_DONE", .f = { NAME(auth_done.user) } },
+	{ .type = HS_MON_SPAWN_OK, .name = "SPAWN_OK", .valid = valid_spawn_ok, .f = {
+		U32(spawn_ok.pid), BOOL(spawn_ok.pty), TEXT(spawn_ok.tty_name, 0, HS_MON_MAX_TTY) } },
 };
 
 static const struct mon_layout *
@@ -93,37 +114,44 @@ hs_mon_type_name(int type)
 /* ---- parsing ---- */
 
 static hs_err
-str_check(const uint8_t *p, size_t len, size_t min, size_t max, bool text)
+str_check(const uint8_t *p, size_t len, const struct mon_field *f)
 {
-	HS_ENSURE(len <= max, HS_ERR_TOO_LARGE);
-	HS_ENSURE(len >= min, HS_ERR_FORMAT);
-	HS_ENSURE(!text || len == 0 || memchr(p, 0, len) == NULL, HS_ERR_FORMAT);
+	const uint8_t *eq;
+
+	HS_ENSURE(len <= f->max, HS_ERR_TOO_LARGE);
+	HS_ENSURE(len >= f->min, HS_ERR_FORMAT);
+	HS_ENSURE(!f->text || len == 0 || memchr(p, 0, len) == NULL, HS_ERR_FORMAT);
+	if (f->env) {
+		/* environ(7): NAME=value; a name is never empty */
+		eq = memchr(p, '=', len);
+		HS_ENSURE(eq != NULL && eq != p, HS_ERR_FORMAT);
+	}
 	return HS_OK;
 }
 
 static hs_err
-get_str(struct hs_buf *b, struct hs_mon_str *s, size_t min, size_t max, bool text)
+get_str(struct hs_buf *b, struct hs_mon_str *s, const struct mon_field *f)
 {
 	const uint8_t *p;
 	size_t len;
 
 	HS_GUARD(hs_buf_get_string(b, &p, &len));
-	HS_GUARD(str_check(p, len, min, max, text));
+	HS_GUARD(str_check(p, len, f));
 	s->p = p;
 	s->len = len;
 	return HS_OK;
 }
 
 static hs_err
-get_keys(struct hs_buf *b, uint32_t *n, struct hs_mon_str *keys)
+get_list(struct hs_buf *b, const struct mon_field *f, uint32_t *n, struct hs_mon_str *items)
 {
 	uint32_t count;
 
 	HS_GUARD(hs_buf_get_u32(b, &count));
-	HS_ENSURE(count <= HS_MON_MAX_HOSTKEYS, HS_ERR_TOO_LARGE);
-	HS_ENSURE(count >= 1, HS_ERR_FORMAT);
+	HS_ENSURE(count <= f->nmax, HS_ERR_TOO_LARGE);
+	HS_ENSURE(count >= f->nmin, HS_ERR_FORMAT);
 	for (uint32_t i = 0; i < count; i++)
-		HS_GUARD(get_str(b, &keys[i], 1, HS_MON_MAX_BLOB, false));
+		HS_GUARD(get_str(b, &items[i], f));
 	*n = count;
 	return HS_OK;
 }
@@ -132,13 +160,25 @@ static hs_err
 get_field(struct hs_buf *b, const struct mon_field *f, struct hs_mon_req *req)
 {
 	uint8_t *at = (uint8_t *)req + f->off;
+	uint8_t v;
 
-	if (f->kind == MF_U32)
+	switch (f->kind) {
+	case MF_U32:
 		return hs_buf_get_u32(b, (uint32_t *)(void *)at);
-	if (f->kind == MF_STR)
-		return get_str(b, (struct hs_mon_str *)(void *)at, f->min, f->max, f->text);
-	/* MF_KEYS: n, then the array that follows it in the struct */
-	return get_keys(b, &req->u.hostkeys_ok.n, req->u.hostkeys_ok.keys);
+	case MF_BOOL:
+		HS_GUARD(hs_buf_get_u8(b, &v));
+		HS_ENSURE(v <= 1, HS_ERR_FORMAT);
+		*(bool *)(void *)at = v != 0;
+		return HS_OK;
+	case MF_STR:
+		return get_str(b, (struct hs_mon_str *)(void *)at, f);
+	case MF_LIST:
+		return get_list(b, f, (uint32_t *)(void *)at,
+			(struct hs_mon_str *)(void *)((uint8_t *)req + f->items));
+	case MF_END:
+		break;
+	}
+	return HS_ERR_INTERNAL;
 }
 
 hs_err
@@ -157,6 +197,8 @@ hs_mon_parse(struct hs_buf *msg, struct hs_mon_req *out)
 	for (const struct mon_field *f = l->f; f->kind != MF_END; f++)
 		HS_GUARD_GOTO(get_field(msg, f, &req), r, out);
 	HS_GUARD_GOTO(hs_buf_get_end(msg), r, out);
+	if (l->valid != NULL)
+		HS_GUARD_GOTO(l->valid(&req), r, out);
 	*out = req;
 	r = HS_OK;
 out:
@@ -168,29 +210,40 @@ out:
 /* ---- building ---- */
 
 static hs_err
+put_str(struct hs_buf *b, const struct mon_field *f, const struct hs_mon_str *s)
+{
+	HS_ENSURE(s->p != NULL || s->len == 0, HS_ERR_INTERNAL);
+	HS_GUARD(str_check(s->p, s->len, f));
+	return hs_buf_put_string(b, s->p, s->len);
+}
+
+static hs_err
 put_field(struct hs_buf *b, const struct mon_field *f, const struct hs_mon_req *m)
 {
 	const uint8_t *at = (const uint8_t *)m + f->off;
-	const struct hs_mon_str *s = (const struct hs_mon_str *)(const void *)at;
+	const struct hs_mon_str *items;
+	uint32_t n;
 
-	if (f->kind == MF_U32)
+	switch (f->kind) {
+	case MF_U32:
 		return hs_buf_put_u32(b, *(const uint32_t *)(const void *)at);
-	if (f->kind == MF_STR) {
-		HS_ENSURE(s->p != NULL || s->len == 0, HS_ERR_INTERNAL);
-		HS_GUARD(str_check(s->p, s->len, f->min, f->max, f->text));
-		return hs_buf_put_string(b, s->p, s->len);
+	case MF_BOOL:
+		return hs_buf_put_bool(b, *(const bool *)(const void *)at);
+	case MF_STR:
+		return put_str(b, f, (const struct hs_mon_str *)(const void *)at);
+	case MF_LIST:
+		n = *(const uint32_t *)(const void *)at;
+		items = (const struct hs_mon_str *)(const void *)((const uint8_t *)m + f->items);
+		HS_ENSURE(n <= f->nmax, HS_ERR_TOO_LARGE);
+		HS_ENSURE(n >= f->nmin, HS_ERR_FORMAT);
+		HS_GUARD(hs_buf_put_u32(b, n));
+		for (uint32_t i = 0; i < n; i++)
+			HS_GUARD(put_str(b, f, &items[i]));
+		return HS_OK;
+	case MF_END:
+		break;
 	}
-	/* MF_KEYS */
-	HS_ENSURE(m->u.hostkeys_ok.n <= HS_MON_MAX_HOSTKEYS, HS_ERR_TOO_LARGE);
-	HS_ENSURE(m->u.hostkeys_ok.n >= 1, HS_ERR_FORMAT);
-	HS_GUARD(hs_buf_put_u32(b, m->u.hostkeys_ok.n));
-	for (uint32_t i = 0; i < m->u.hostkeys_ok.n; i++) {
-		s = &m->u.hostkeys_ok.keys[i];
-		HS_ENSURE(s->p != NULL, HS_ERR_INTERNAL);
-		HS_GUARD(str_check(s->p, s->len, 1, HS_MON_MAX_BLOB, false));
-		HS_GUARD(hs_buf_put_string(b, s->p, s->len));
-	}
-	return HS_OK;
+	return HS_ERR_INTERNAL;
 }
 
 hs_err
@@ -201,6 +254,8 @@ hs_mon_build(struct hs_buf *out, const struct hs_mon_req *m)
 	hs_err r;
 
 	HS_ENSURE((l = layout_find(m->type)) != NULL, HS_ERR_INTERNAL);
+	if (l->valid != NULL)
+		HS_GUARD(l->valid(m));
 	HS_GUARD_GOTO(hs_buf_put_u8(out, (uint8_t)l->type), r, out);
 	for (const struct mon_field *f = l->f; f->kind != MF_END; f++)
 		HS_GUARD_GOTO(put_field(out, f, m), r, out);
@@ -356,6 +411,117 @@ hs_mon_build_auth_done(struct hs_buf *out, const char *user)
 	struct hs_mon_req m = { .type = HS_MON_AUTH_DONE };
 
 	m.u.auth_done.user = cstr(user);
+	return hs_mon_build(out, &m);
+}
+
+/* ---- SPAWN and SPAWN_OK: a session program started by the monitor ---- */
+
+/* What is not asked for is not sent: no command text without has_command, no terminal fields
+ * without pty. One encoding per request keeps the parse-rebuild identity exact. */
+static hs_err
+valid_spawn(const struct hs_mon_req *m)
+{
+	HS_ENSURE(m->u.spawn.has_command || m->u.spawn.command.len == 0, HS_ERR_FORMAT);
+	HS_ENSURE(m->u.spawn.pty || (m->u.spawn.term.len == 0 && m->u.spawn.modes.len == 0 &&
+		m->u.spawn.cols == 0 && m->u.spawn.rows == 0 && m->u.spawn.wpx == 0 &&
+		m->u.spawn.hpx == 0), HS_ERR_FORMAT);
+	return HS_OK;
+}
+
+static hs_err
+valid_spawn_ok(const struct hs_mon_req *m)
+{
+	HS_ENSURE(m->u.spawn_ok.pid >= 1 && m->u.spawn_ok.pid <= INT32_MAX, HS_ERR_FORMAT);
+	HS_ENSURE(m->u.spawn_ok.pty || m->u.spawn_ok.tty_name.len == 0, HS_ERR_FORMAT);
+	return HS_OK;
+}
+
+hs_err
+hs_mon_build_spawn(struct hs_buf *out, const struct hs_spawn_req *req)
+{
+	struct hs_mon_req m = { .type = HS_MON_SPAWN };
+	uint32_t n = 0;
+
+	m.u.spawn.has_command = req->command != NULL;
+	m.u.spawn.command = cstr(req->command);
+	m.u.spawn.pty = req->pty;
+	if (req->pty) {
+		m.u.spawn.term = cstr(req->term);
+		m.u.spawn.modes = bytes(req->modes, req->modes != NULL ? req->modes_len : 0);
+		m.u.spawn.cols = req->cols;
+		m.u.spawn.rows = req->rows;
+		m.u.spawn.wpx = req->width_px;
+		m.u.spawn.hpx = req->height_px;
+	}
+	for (; req->env != NULL && req->env[n] != NULL; n++) {
+		HS_ENSURE(n < HS_MON_MAX_ENV, HS_ERR_TOO_LARGE);
+		m.u.spawn.env[n] = cstr(req->env[n]);
+	}
+	m.u.spawn.n_env = n;
+	return hs_mon_build(out, &m);
+}
+
+/* Copy v into *at as a C string and advance *at. */
+static char *
+spawn_copy(char **at, const struct hs_mon_str *v)
+{
+	char *s = *at;
+
+	if (v->len > 0)
+		memcpy(s, v->p, v->len);
+	s[v->len] = '\0';
+	*at += v->len + 1;
+	return s;
+}
+
+hs_err
+hs_mon_spawn_req(const struct hs_mon_req *m, struct hs_spawn_req *req, void **store)
+{
+	const char **env;
+	size_t size, n;
+	uint8_t *blk;
+	char *at;
+
+	*store = NULL;
+	memset(req, 0, sizeof(*req));
+	HS_ENSURE(m->type == HS_MON_SPAWN && m->u.spawn.n_env <= HS_MON_MAX_ENV, HS_ERR_INTERNAL);
+	n = m->u.spawn.n_env;
+	/* The env pointer array (NULL-terminated), then command, term, modes and the env strings,
+	 * each with a NUL; every length is bounded by HS_MON_MAX_MSG, so this cannot overflow. */
+	size = (n + 1) * sizeof(char *) + m->u.spawn.command.len + m->u.spawn.term.len +
+		m->u.spawn.modes.len + 3;
+	for (size_t i = 0; i < n; i++)
+		size += m->u.spawn.env[i].len + 1;
+	HS_ENSURE((blk = calloc(1, size)) != NULL, HS_ERR_ALLOC);
+	env = (const char **)(void *)blk;
+	at = (char *)blk + (n + 1) * sizeof(char *);
+	req->command = spawn_copy(&at, &m->u.spawn.command);
+	if (!m->u.spawn.has_command)
+		req->command = NULL;
+	req->pty = m->u.spawn.pty;
+	req->term = spawn_copy(&at, &m->u.spawn.term);
+	req->modes = (const uint8_t *)spawn_copy(&at, &m->u.spawn.modes);
+	req->modes_len = m->u.spawn.modes.len;
+	req->cols = m->u.spawn.cols;
+	req->rows = m->u.spawn.rows;
+	req->width_px = m->u.spawn.wpx;
+	req->height_px = m->u.spawn.hpx;
+	for (size_t i = 0; i < n; i++)
+		env[i] = spawn_copy(&at, &m->u.spawn.env[i]);
+	env[n] = NULL;
+	req->env = env;
+	*store = blk;
+	return HS_OK;
+}
+
+hs_err
+hs_mon_build_spawn_ok(struct hs_buf *out, uint32_t pid, bool pty, const char *tty_name)
+{
+	struct hs_mon_req m = { .type = HS_MON_SPAWN_OK };
+
+	m.u.spawn_ok.pid = pid;
+	m.u.spawn_ok.pty = pty;
+	m.u.spawn_ok.tty_name = cstr(tty_name != NULL ? tty_name : "");
 	return hs_mon_build(out, &m);
 }
 

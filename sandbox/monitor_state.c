@@ -45,9 +45,12 @@ static hs_err check_password_user(struct hs_mon_state *, const struct hs_mon_req
  * AUTH_PUBKEY_VERIFY  PREAUTH                     -   (AUTHENTICATED AUTH_USER   yes  yes
  * AUTH_PASSWORD       PREAUTH                     -    on success)   AUTH_USER   yes  yes
  * KEYSTATE            AUTHENTICATED               1   POSTAUTH       -
+ * SPAWN               POSTAUTH                    -   -              -
  * SIGN requires HOSTKEYS (the child cannot name a key it was not told about) and SESSION_ID
- * requires SIGN (no KEX completes without the server's signature). Replies and unknown types
- * have no row and are always refused.
+ * requires SIGN (no KEX completes without the server's signature). SPAWN has no count: a client
+ * may open session channels one after another, and each program is started under the policy the
+ * monitor holds, not the child's (hs_session_spawn). Replies and unknown types have no row and
+ * are always refused.
  */
 static const struct mon_rule rules[] = {
 	{ .type = HS_MON_HOSTKEYS, .phases = PH(PREKEX), .max = 1, .next = STAY },
@@ -68,6 +71,7 @@ static const struct mon_rule rules[] = {
 		.check = check_password_user },
 	{ .type = HS_MON_KEYSTATE, .phases = PH(AUTHENTICATED), .max = 1,
 		.next = HS_MON_PHASE_POSTAUTH },
+	{ .type = HS_MON_SPAWN, .phases = PH(POSTAUTH), .next = STAY },
 };
 
 static const char *const phase_names[HS_MON_PHASES] = {

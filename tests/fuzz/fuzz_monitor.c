@@ -10,6 +10,7 @@
 #include "hs_buf.h"
 #include "hs_log.h"
 #include "hs_monitor.h"
+#include "hs_session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,6 +33,30 @@ check_rebuild(const struct hs_mon_req *m, const uint8_t *p, size_t len)
 	if (hs_mon_build(b, m) != HS_OK || hs_buf_len(b) != len || memcmp(hs_buf_ptr(b), p, len))
 		abort();
 	hs_buf_free(b);
+}
+
+/* The monitor's C-string copy of a SPAWN says what the message says. */
+static void
+check_spawn_copy(const struct hs_mon_req *m)
+{
+	struct hs_spawn_req req;
+	void *store = NULL;
+	uint32_t i;
+
+	if (hs_mon_spawn_req(m, &req, &store) != HS_OK)
+		abort();
+	if ((req.command != NULL) != m->u.spawn.has_command || req.pty != m->u.spawn.pty ||
+	    (req.command != NULL && strlen(req.command) != m->u.spawn.command.len) ||
+	    strlen(req.term) != m->u.spawn.term.len || req.modes_len != m->u.spawn.modes.len ||
+	    req.cols != m->u.spawn.cols || req.height_px != m->u.spawn.hpx)
+		abort();
+	for (i = 0; req.env[i] != NULL; i++)
+		if (strlen(req.env[i]) != m->u.spawn.env[i].len || strchr(req.env[i], '=') == NULL ||
+		    req.env[i][0] == '=')
+			abort();
+	if (i != m->u.spawn.n_env)
+		abort();
+	free(store);
 }
 
 static void
@@ -77,6 +102,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;		/* the monitor ends the connection */
 		}
 		check_rebuild(&m, p, len);
+		if (m.type == HS_MON_SPAWN)
+			check_spawn_copy(&m);
 		if (hs_mon_state_check(&s, &m) != HS_OK) {
 			check_invariants(&s, was);
 			hs_buf_free(frame);
@@ -84,6 +111,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (s.pending != 0 && hs_mon_state_auth_result(&s, &m, (len & 1) != 0) != HS_OK)
 			abort();
+		if (m.type == HS_MON_SPAWN && s.phase != HS_MON_PHASE_POSTAUTH)
+			abort();	/* programs start only after the hand-over */
 		check_invariants(&s, was);
 		hs_buf_free(frame);
 		frame = NULL;

@@ -2,7 +2,9 @@
  * socketpair, descriptor passing, and the state machine's rule table. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +17,7 @@
 #include "hs_buf.h"
 #include "hs_log.h"
 #include "hs_monitor.h"
+#include "hs_session.h"
 
 #define USER	"alice"
 #define SERVICE	"ssh-connection"
@@ -24,6 +27,20 @@ static const uint8_t sid[32] = { 0x5e, 0x55, 0x10, 0x1d, 1, 2, 3, 4, 5, 6, 7, 8,
 static const uint8_t hash[48] = { 0xab, 0xcd };
 static const uint8_t blob[51] = { 0, 0, 0, 11, 's', 's', 'h', '-', 'e', 'd', '2', '5', '5', '1', '9' };
 static const uint8_t sig[83] = { 0, 0, 0, 11, 's', 's', 'h', '-' };
+/* RFC 4254 8: VINTR (1) = 3, TTY_OP_ISPEED (128) = 38400, TTY_OP_END */
+static const uint8_t modes[] = { 1, 0, 0, 0, 3, 128, 0, 0, 0x96, 0, 0 };
+static const char *const env2[] = { "LANG=C.UTF-8", "LC_X=a=b", NULL };
+#define CMD	"ls -l /tmp"
+#define TTY	"/dev/pts/7"
+
+/* A pty request for CMD with TERM, modes, a window size and two env strings. */
+static struct hs_spawn_req
+spawn_example(void)
+{
+	return (struct hs_spawn_req){ .command = CMD, .pty = true, .term = "xterm-256color",
+		.modes = modes, .modes_len = sizeof(modes), .cols = 80, .rows = 24,
+		.width_px = 640, .height_px = 480, .env = env2 };
+}
 
 static struct hs_buf *
 newbuf(void)
@@ -84,6 +101,13 @@ build_example(struct hs_buf *b, enum hs_mon_type type)
 	case HS_MON_SIGN_OK: r = hs_mon_build_sign_ok(b, sig, sizeof(sig)); break;
 	case HS_MON_PK_OK: r = hs_mon_build_pk_ok(b, "no-pty,command=\"true\""); break;
 	case HS_MON_AUTH_DONE: r = hs_mon_build_auth_done(b, USER); break;
+	case HS_MON_SPAWN: {
+		struct hs_spawn_req req = spawn_example();
+
+		r = hs_mon_build_spawn(b, &req);
+		break;
+	}
+	case HS_MON_SPAWN_OK: r = hs_mon_build_spawn_ok(b, 4242, true, TTY); break;
 	}
 	assert_int_equal(r, HS_OK);
 }
@@ -91,7 +115,8 @@ build_example(struct hs_buf *b, enum hs_mon_type type)
 static const enum hs_mon_type all_types[] = {
 	HS_MON_HOSTKEYS, HS_MON_SIGN, HS_MON_SESSION_ID, HS_MON_AUTH_USER,
 	HS_MON_AUTH_PUBKEY_CHECK, HS_MON_AUTH_PUBKEY_VERIFY, HS_MON_AUTH_PASSWORD, HS_MON_KEYSTATE,
-	HS_MON_OK, HS_MON_FAIL, HS_MON_HOSTKEYS_OK, HS_MON_SIGN_OK, HS_MON_PK_OK, HS_MON_AUTH_DONE,
+	HS_MON_SPAWN, HS_MON_OK, HS_MON_FAIL, HS_MON_HOSTKEYS_OK, HS_MON_SIGN_OK, HS_MON_PK_OK,
+	HS_MON_AUTH_DONE, HS_MON_SPAWN_OK,
 };
 #define NTYPES	(sizeof(all_types) / sizeof(all_types[0]))
 
@@ -154,6 +179,24 @@ test_roundtrip_fields(void **state)
 			break;
 		case HS_MON_AUTH_DONE:
 			assert_true(str_is(&m.u.auth_done.user, USER, strlen(USER)));
+			break;
+		case HS_MON_SPAWN:
+			assert_true(m.u.spawn.has_command && m.u.spawn.pty);
+			assert_true(str_is(&m.u.spawn.command, CMD, strlen(CMD)));
+			assert_true(str_is(&m.u.spawn.term, "xterm-256color", 14));
+			assert_true(str_is(&m.u.spawn.modes, modes, sizeof(modes)));
+			assert_int_equal(m.u.spawn.cols, 80);
+			assert_int_equal(m.u.spawn.rows, 24);
+			assert_int_equal(m.u.spawn.wpx, 640);
+			assert_int_equal(m.u.spawn.hpx, 480);
+			assert_int_equal(m.u.spawn.n_env, 2);
+			assert_true(str_is(&m.u.spawn.env[0], "LANG=C.UTF-8", 12));
+			assert_true(str_is(&m.u.spawn.env[1], "LC_X=a=b", 8));
+			break;
+		case HS_MON_SPAWN_OK:
+			assert_int_equal(m.u.spawn_ok.pid, 4242);
+			assert_true(m.u.spawn_ok.pty);
+			assert_true(str_is(&m.u.spawn_ok.tty_name, TTY, strlen(TTY)));
 			break;
 		default:
 			break;
@@ -265,7 +308,8 @@ test_bounds(void **state)
 		HS_ERR_FORMAT);
 	/* unknown types, and an empty message */
 	assert_int_equal(parse_raw(0, NULL, 0), HS_ERR_PROTOCOL);
-	assert_int_equal(parse_raw(9, NULL, 0), HS_ERR_PROTOCOL);
+	assert_int_equal(parse_raw(10, NULL, 0), HS_ERR_PROTOCOL);
+	assert_int_equal(parse_raw(71, NULL, 0), HS_ERR_PROTOCOL);
 	assert_int_equal(parse_raw(255, NULL, 0), HS_ERR_PROTOCOL);
 	hs_buf_reset(b);
 	{
@@ -450,19 +494,20 @@ reach(struct hs_mon_state *s, enum hs_mon_phase p)
 static void
 test_state_matrix(void **state)
 {
-	/* rows: phase; columns: HOSTKEYS SIGN SESSION_ID AUTH_USER CHECK VERIFY PASSWORD KEYSTATE */
-	static const bool allowed[HS_MON_PHASES][8] = {
-		[HS_MON_PHASE_PREKEX] = { 0, 1, 1, 0, 0, 0, 0, 0 },
-		[HS_MON_PHASE_PREAUTH] = { 0, 1, 0, 0, 1, 1, 1, 0 },
-		[HS_MON_PHASE_AUTHENTICATED] = { 0, 0, 0, 0, 0, 0, 0, 1 },
-		[HS_MON_PHASE_POSTAUTH] = { 0, 1, 0, 0, 0, 0, 0, 0 },
+	/* rows: phase; columns: HOSTKEYS SIGN SESSION_ID AUTH_USER CHECK VERIFY PASSWORD KEYSTATE
+	 * SPAWN */
+	static const bool allowed[HS_MON_PHASES][HS_MON_REQ_LAST] = {
+		[HS_MON_PHASE_PREKEX] = { 0, 1, 1, 0, 0, 0, 0, 0, 0 },
+		[HS_MON_PHASE_PREAUTH] = { 0, 1, 0, 0, 1, 1, 1, 0, 0 },
+		[HS_MON_PHASE_AUTHENTICATED] = { 0, 0, 0, 0, 0, 0, 0, 1, 0 },
+		[HS_MON_PHASE_POSTAUTH] = { 0, 1, 0, 0, 0, 0, 0, 0, 1 },
 	};
 	struct hs_mon_state s;
 
 	for (int p = 0; p < HS_MON_PHASES; p++) {
 		for (size_t t = 0; t < NTYPES; t++) {
 			enum hs_mon_type type = all_types[t];
-			bool want = type <= HS_MON_KEYSTATE && allowed[p][type - 1];
+			bool want = type <= HS_MON_REQ_LAST && allowed[p][type - 1];
 
 			reach(&s, (enum hs_mon_phase)p);
 			assert_int_equal(s.phase, p);
@@ -647,6 +692,291 @@ test_state_sign_bounds(void **state)
 	hs_mon_state_clear(&s);
 }
 
+/* ---- SPAWN, SPAWN_OK and exit events ---- */
+
+/* The builder: no command, no pty (pty fields not sent whatever they hold), env bounds. */
+static void
+test_spawn_build(void **state)
+{
+	static const char *const bad_env[] = { "=x", NULL };
+	static const char *const no_eq[] = { "PATH", NULL };
+	static char big_cmd[HS_MON_MAX_COMMAND + 2];
+	const char *many[HS_MON_MAX_ENV + 2];
+	struct hs_spawn_req req = spawn_example();
+	struct hs_buf *b = newbuf();
+	struct hs_mon_req m;
+
+	/* shell without a pty: the pty fields of the request are dropped */
+	req.command = NULL;
+	req.pty = false;
+	req.env = NULL;
+	assert_int_equal(hs_mon_build_spawn(b, &req), HS_OK);
+	assert_int_equal(hs_mon_parse(b, &m), HS_OK);
+	assert_false(m.u.spawn.has_command);
+	assert_false(m.u.spawn.pty);
+	assert_int_equal(m.u.spawn.command.len + m.u.spawn.term.len + m.u.spawn.modes.len, 0);
+	assert_int_equal(m.u.spawn.cols | m.u.spawn.rows | m.u.spawn.wpx | m.u.spawn.hpx, 0);
+	assert_int_equal(m.u.spawn.n_env, 0);
+	hs_buf_reset(b);
+	/* type, has_command, command, pty, term, modes, 4 sizes, n_env */
+	assert_int_equal(hs_mon_build_spawn(b, &req), HS_OK);
+	assert_int_equal(hs_buf_len(b), 1 + 1 + 4 + 1 + 4 + 4 + 16 + 4);
+	hs_buf_reset(b);
+	/* an empty command is a command ("exec" with ""), and a pty with no TERM */
+	req.command = "";
+	req.pty = true;
+	req.term = NULL;
+	assert_int_equal(hs_mon_build_spawn(b, &req), HS_OK);
+	assert_int_equal(hs_mon_parse(b, &m), HS_OK);
+	assert_true(m.u.spawn.has_command && m.u.spawn.pty);
+	assert_int_equal(m.u.spawn.command.len + m.u.spawn.term.len, 0);
+	assert_int_equal(m.u.spawn.cols, 80);
+	hs_buf_reset(b);
+	/* env: 64 strings fit, 65 do not; "=x" and "PATH" are not NAME=value */
+	for (int i = 0; i < HS_MON_MAX_ENV + 1; i++)
+		many[i] = "A=1";
+	many[HS_MON_MAX_ENV] = NULL;
+	req.env = many;
+	assert_int_equal(hs_mon_build_spawn(b, &req), HS_OK);
+	assert_int_equal(hs_mon_parse(b, &m), HS_OK);
+	assert_int_equal(m.u.spawn.n_env, HS_MON_MAX_ENV);
+	hs_buf_reset(b);
+	many[HS_MON_MAX_ENV] = "A=1";
+	many[HS_MON_MAX_ENV + 1] = NULL;
+	assert_int_equal(hs_mon_build_spawn(b, &req), HS_ERR_TOO_LARGE);
+	req.env = bad_env;
+	assert_int_equal(hs_mon_build_spawn(b, &req), HS_ERR_FORMAT);
+	req.env = no_eq;
+	assert_int_equal(hs_mon_build_spawn(b, &req), HS_ERR_FORMAT);
+	assert_int_equal(hs_buf_len(b), 0);
+	/* command bound: 32 KiB fits, one more byte does not */
+	req.env = NULL;
+	memset(big_cmd, 'c', HS_MON_MAX_COMMAND);
+	req.command = big_cmd;
+	assert_int_equal(hs_mon_build_spawn(b, &req), HS_OK);
+	hs_buf_reset(b);
+	big_cmd[HS_MON_MAX_COMMAND] = 'c';
+	assert_int_equal(hs_mon_build_spawn(b, &req), HS_ERR_TOO_LARGE);
+	/* SPAWN_OK: pid 0 or beyond pid_t; a tty name without a pty; a 64-byte name */
+	assert_int_equal(hs_mon_build_spawn_ok(b, 0, false, NULL), HS_ERR_FORMAT);
+	assert_int_equal(hs_mon_build_spawn_ok(b, (uint32_t)INT32_MAX + 1, false, NULL),
+		HS_ERR_FORMAT);
+	assert_int_equal(hs_mon_build_spawn_ok(b, 7, false, TTY), HS_ERR_FORMAT);
+	memset(big_cmd, 't', 64);
+	big_cmd[64] = '\0';
+	assert_int_equal(hs_mon_build_spawn_ok(b, 7, true, big_cmd), HS_ERR_TOO_LARGE);
+	big_cmd[63] = '\0';
+	assert_int_equal(hs_buf_len(b), 0);
+	assert_int_equal(hs_mon_build_spawn_ok(b, 7, true, big_cmd), HS_OK);
+	hs_buf_reset(b);
+	assert_int_equal(hs_mon_build_spawn_ok(b, INT32_MAX, false, NULL), HS_OK);
+	assert_int_equal(hs_mon_parse(b, &m), HS_OK);
+	assert_int_equal(m.u.spawn_ok.pid, INT32_MAX);
+	assert_false(m.u.spawn_ok.pty);
+	hs_buf_free(b);
+}
+
+/* A hand-made SPAWN body; fields in order, strings as given. */
+static hs_err
+parse_spawn(uint8_t has_cmd, const char *cmd, uint8_t pty, const char *term, uint32_t cols,
+	uint32_t n_env, const char *env)
+{
+	struct hs_buf *body = newbuf();
+	hs_err r;
+
+	assert_int_equal(hs_buf_put_u8(body, has_cmd), HS_OK);
+	assert_int_equal(hs_buf_put_string(body, cmd, strlen(cmd)), HS_OK);
+	assert_int_equal(hs_buf_put_u8(body, pty), HS_OK);
+	assert_int_equal(hs_buf_put_cstring(body, term), HS_OK);
+	assert_int_equal(hs_buf_put_string(body, NULL, 0), HS_OK);
+	assert_int_equal(hs_buf_put_u32(body, cols), HS_OK);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(hs_buf_put_u32(body, 0), HS_OK);
+	assert_int_equal(hs_buf_put_u32(body, n_env), HS_OK);
+	for (uint32_t i = 0; i < n_env && env != NULL; i++)
+		assert_int_equal(hs_buf_put_cstring(body, env), HS_OK);
+	r = parse_raw(HS_MON_SPAWN, hs_buf_ptr(body), hs_buf_len(body));
+	hs_buf_free(body);
+	return r;
+}
+
+/* The parser refuses what the builder never makes. */
+static void
+test_spawn_parse_refusals(void **state)
+{
+	struct hs_buf *body = newbuf();
+
+	assert_int_equal(parse_spawn(1, "id", 0, "", 0, 1, "A=b"), HS_OK);
+	assert_int_equal(parse_spawn(0, "id", 0, "", 0, 0, NULL), HS_ERR_FORMAT);
+	assert_int_equal(parse_spawn(2, "id", 0, "", 0, 0, NULL), HS_ERR_FORMAT);
+	assert_int_equal(parse_spawn(1, "id", 0, "vt100", 0, 0, NULL), HS_ERR_FORMAT);
+	assert_int_equal(parse_spawn(1, "id", 0, "", 80, 0, NULL), HS_ERR_FORMAT);
+	assert_int_equal(parse_spawn(1, "id", 1, "vt100", 80, 0, NULL), HS_OK);
+	assert_int_equal(parse_spawn(1, "id", 1, "vt100", 80, 1, "=b"), HS_ERR_FORMAT);
+	assert_int_equal(parse_spawn(1, "id", 1, "vt100", 80, 1, "A"), HS_ERR_FORMAT);
+	assert_int_equal(parse_spawn(1, "id", 1, "vt100", 80, 1, ""), HS_ERR_FORMAT);
+	assert_int_equal(parse_spawn(1, "id", 1, "vt100", 80, 65, "A=b"), HS_ERR_TOO_LARGE);
+	/* a count beyond the strings that follow */
+	assert_int_equal(parse_spawn(1, "id", 1, "vt100", 80, 3, NULL), HS_ERR_TRUNCATED);
+	/* NUL inside the command */
+	assert_int_equal(hs_buf_put_u8(body, 1), HS_OK);
+	assert_int_equal(hs_buf_put_string(body, "rm\0-rf", 6), HS_OK);
+	assert_int_equal(hs_buf_put_u8(body, 0), HS_OK);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(hs_buf_put_u32(body, 0), HS_OK);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(hs_buf_put_u32(body, 0), HS_OK);
+	assert_int_equal(parse_raw(HS_MON_SPAWN, hs_buf_ptr(body), hs_buf_len(body)),
+		HS_ERR_FORMAT);
+	hs_buf_reset(body);
+	/* SPAWN_OK: pid 0, pid 2^31, a tty name without a pty, bool 2 */
+	{
+		static const uint8_t pid0[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+		static const uint8_t pidbig[] = { 0x80, 0, 0, 0, 0, 0, 0, 0, 0 };
+		static const uint8_t notty[] = { 0, 0, 0, 9, 0, 0, 0, 0, 1, 'x' };
+		static const uint8_t bool2[] = { 0, 0, 0, 9, 2, 0, 0, 0, 0 };
+		static const uint8_t good[] = { 0, 0, 0, 9, 1, 0, 0, 0, 1, 'x' };
+
+		assert_int_equal(parse_raw(HS_MON_SPAWN_OK, pid0, sizeof(pid0)), HS_ERR_FORMAT);
+		assert_int_equal(parse_raw(HS_MON_SPAWN_OK, pidbig, sizeof(pidbig)), HS_ERR_FORMAT);
+		assert_int_equal(parse_raw(HS_MON_SPAWN_OK, notty, sizeof(notty)), HS_ERR_FORMAT);
+		assert_int_equal(parse_raw(HS_MON_SPAWN_OK, bool2, sizeof(bool2)), HS_ERR_FORMAT);
+		assert_int_equal(parse_raw(HS_MON_SPAWN_OK, good, sizeof(good)), HS_OK);
+	}
+	hs_buf_free(body);
+}
+
+/* The monitor's copy: C strings equal to what was asked, env NULL-terminated, one free(). */
+static void
+test_spawn_req_copy(void **state)
+{
+	struct hs_spawn_req in = spawn_example(), out;
+	struct hs_buf *b = newbuf();
+	struct hs_mon_req m;
+	void *store = (void *)1;
+
+	assert_int_equal(hs_mon_build_spawn(b, &in), HS_OK);
+	assert_int_equal(hs_mon_parse(b, &m), HS_OK);
+	assert_int_equal(hs_mon_spawn_req(&m, &out, &store), HS_OK);
+	assert_non_null(store);
+	assert_string_equal(out.command, CMD);
+	assert_true(out.pty);
+	assert_string_equal(out.term, "xterm-256color");
+	assert_int_equal(out.modes_len, sizeof(modes));
+	assert_memory_equal(out.modes, modes, sizeof(modes));
+	assert_int_equal(out.cols, 80);
+	assert_int_equal(out.rows, 24);
+	assert_int_equal(out.width_px, 640);
+	assert_int_equal(out.height_px, 480);
+	assert_string_equal(out.env[0], env2[0]);
+	assert_string_equal(out.env[1], env2[1]);
+	assert_null(out.env[2]);
+	/* independent of the message buffer */
+	hs_buf_free(b);
+	assert_string_equal(out.command, CMD);
+	free(store);
+
+	/* no command stays NULL (the login shell), not "" */
+	b = newbuf();
+	in.command = NULL;
+	in.env = NULL;
+	assert_int_equal(hs_mon_build_spawn(b, &in), HS_OK);
+	assert_int_equal(hs_mon_parse(b, &m), HS_OK);
+	assert_int_equal(hs_mon_spawn_req(&m, &out, &store), HS_OK);
+	assert_null(out.command);
+	assert_non_null(out.env);
+	assert_null(out.env[0]);
+	free(store);
+	/* only a SPAWN converts */
+	hs_buf_reset(b);
+	build_example(b, HS_MON_SPAWN_OK);
+	assert_int_equal(hs_mon_parse(b, &m), HS_OK);
+	assert_int_equal(hs_mon_spawn_req(&m, &out, &store), HS_ERR_INTERNAL);
+	assert_null(store);
+	hs_buf_free(b);
+}
+
+/* SPAWN: POSTAUTH only (the matrix covers each phase once), and any number of times. */
+static void
+test_state_spawn(void **state)
+{
+	struct hs_mon_state s;
+
+	reach(&s, HS_MON_PHASE_POSTAUTH);
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(step(&s, HS_MON_SPAWN, true), HS_OK);
+	assert_int_equal(s.counts[HS_MON_SPAWN], 200);
+	assert_int_equal(s.pending, 0);		/* not an auth request */
+	assert_int_equal(step(&s, HS_MON_SIGN, true), HS_OK);
+	assert_int_equal(step(&s, HS_MON_SPAWN, true), HS_OK);
+	assert_int_equal(s.phase, HS_MON_PHASE_POSTAUTH);
+	/* a reply type is never a request */
+	assert_int_equal(step(&s, HS_MON_SPAWN_OK, true), HS_ERR_PROTOCOL);
+	hs_mon_state_clear(&s);
+	/* before the hand-over, even right after authentication */
+	reach(&s, HS_MON_PHASE_AUTHENTICATED);
+	assert_int_equal(step(&s, HS_MON_SPAWN, true), HS_ERR_PROTOCOL);
+	hs_mon_state_clear(&s);
+}
+
+static void
+test_exit_events(void **state)
+{
+	static const uint8_t short_rec[5] = { 0, 0, 1, 0, 0 };
+	static const uint8_t pid0[8] = { 0, 0, 0, 0, 0, 0, 0, 9 };
+	static const uint8_t negpid[8] = { 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 9 };
+	int32_t pid = -1, st = -1;
+	sigset_t pend;
+	int p[2], n = 0;
+
+	/* a blocking pipe: empty is HS_ERR_AGAIN, not a hang */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_ERR_AGAIN);
+	assert_int_equal(pid, 0);
+	assert_int_equal(hs_mon_exit_write(p[1], 1234, 3 << 8), HS_OK);	/* exit(3) */
+	assert_int_equal(hs_mon_exit_write(p[1], INT32_MAX, SIGKILL), HS_OK);
+	assert_int_equal(hs_mon_exit_write(p[1], 77, -1), HS_OK);
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_OK);
+	assert_int_equal(pid, 1234);
+	assert_int_equal(st, 3 << 8);
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_OK);
+	assert_int_equal(pid, INT32_MAX);
+	assert_int_equal(st, SIGKILL);
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_OK);
+	assert_int_equal(pid, 77);
+	assert_int_equal(st, -1);
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_ERR_AGAIN);
+	assert_int_equal(hs_mon_exit_write(p[1], 0, 0), HS_ERR_INTERNAL);
+	assert_int_equal(hs_mon_exit_write(p[1], -5, 0), HS_ERR_INTERNAL);
+	/* hostile records: short, pid 0, negative pid */
+	assert_int_equal(write(p[1], short_rec, sizeof(short_rec)), (ssize_t)sizeof(short_rec));
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_ERR_FORMAT);
+	assert_int_equal(write(p[1], pid0, 8), 8);
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_ERR_FORMAT);
+	assert_int_equal(write(p[1], negpid, 8), 8);
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_ERR_FORMAT);
+	assert_int_equal(pid, 0);
+	/* a record written before the close is still read, then EOF */
+	assert_int_equal(hs_mon_exit_write(p[1], 9, 0), HS_OK);
+	close(p[1]);
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_OK);
+	assert_int_equal(pid, 9);
+	assert_int_equal(hs_mon_exit_read(p[0], &pid, &st), HS_ERR_EOF);
+	close(p[0]);
+
+	/* a full non-blocking pipe, then a reader that is gone: errors, no SIGPIPE */
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	while (hs_mon_exit_write(p[1], 1, 0) == HS_OK)
+		n++;
+	assert_true(n >= 8);	/* at least one page */
+	assert_int_equal(hs_mon_exit_write(p[1], 1, 0), HS_ERR_AGAIN);
+	close(p[0]);
+	assert_int_equal(hs_mon_exit_write(p[1], 1, 0), HS_ERR_EOF);
+	assert_int_equal(sigpending(&pend), 0);
+	assert_false(sigismember(&pend, SIGPIPE));
+	close(p[1]);
+}
+
 int
 main(void)
 {
@@ -662,6 +992,11 @@ main(void)
 		cmocka_unit_test(test_state_pending_result),
 		cmocka_unit_test(test_state_verify_binding),
 		cmocka_unit_test(test_state_sign_bounds),
+		cmocka_unit_test(test_spawn_build),
+		cmocka_unit_test(test_spawn_parse_refusals),
+		cmocka_unit_test(test_spawn_req_copy),
+		cmocka_unit_test(test_state_spawn),
+		cmocka_unit_test(test_exit_events),
 	};
 
 	hs_log_init("test_monitor", HS_LOG_QUIET, true, 0);
