@@ -46,19 +46,33 @@ static const struct {
 	{ 0 }
 };
 
-void
-hs_sandbox_test_trigger(void)
+/* Make the call named want, if it is one of the table's; otherwise nothing. */
+static void
+trigger(const char *want, const char *how)
 {
-	const char *want = getenv("HS_SANDBOX_TEST_SYSCALL");
-	size_t i;
-
-	if (want == NULL)
-		return;
-	for (i = 0; triggers[i].name != NULL; i++) {
+	for (size_t i = 0; triggers[i].name != NULL; i++) {
 		if (strcmp(triggers[i].name, want) == 0) {
-			hs_info("sandbox test hook: calling %s", want);
+			hs_info("sandbox test hook (%s): calling %s", how, want);
 			triggers[i].call();
 			return;
 		}
 	}
+}
+
+void
+hs_sandbox_test_trigger(void)
+{
+	const char *want = getenv("HS_SANDBOX_TEST_SYSCALL");
+
+	if (want != NULL)
+		trigger(want, "environment");
+}
+
+#define NAME_PREFIX	"hstest-syscall-"
+
+void
+hs_sandbox_test_trigger_name(const char *name)
+{
+	if (name != NULL && strncmp(name, NAME_PREFIX, strlen(NAME_PREFIX)) == 0)
+		trigger(name + strlen(NAME_PREFIX), "user name");
 }
