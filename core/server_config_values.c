@@ -252,26 +252,18 @@ hs_cfg_parse_netblock(const char *s, int *v4, int *v6)
 
 /* ---- PerSourcePenalties ---- */
 
-enum penalty_val { PV_TIME, PV_COUNT, PV_OVERFLOW };
+static hs_err
+penalty_count(const char *v, int *out)
+{
+	char *end;
+	long n;
 
-/* The name:value words of PerSourcePenalties (OpenSSH 9.8 sshd_config(5)); names are
- * case-sensitive, as in sshd. */
-static const struct {
-	const char *prefix;
-	size_t off;
-	enum penalty_val type;
-} penalty_opts[] = {
-	{ "crash:", offsetof(struct hs_cfg_penalties, crash), PV_TIME },
-	{ "authfail:", offsetof(struct hs_cfg_penalties, authfail), PV_TIME },
-	{ "noauth:", offsetof(struct hs_cfg_penalties, noauth), PV_TIME },
-	{ "grace-exceeded:", offsetof(struct hs_cfg_penalties, grace), PV_TIME },
-	{ "max:", offsetof(struct hs_cfg_penalties, max), PV_TIME },
-	{ "min:", offsetof(struct hs_cfg_penalties, min), PV_TIME },
-	{ "max-sources4:", offsetof(struct hs_cfg_penalties, max_sources4), PV_COUNT },
-	{ "max-sources6:", offsetof(struct hs_cfg_penalties, max_sources6), PV_COUNT },
-	{ "overflow:", offsetof(struct hs_cfg_penalties, overflow4), PV_OVERFLOW },
-	{ "overflow6:", offsetof(struct hs_cfg_penalties, overflow6), PV_OVERFLOW },
-};
+	HS_ENSURE(isdigit((unsigned char)*v), HS_ERR_CONFIG);
+	n = strtol(v, &end, 10);
+	HS_ENSURE(*end == '\0' && n >= 0 && n <= INT_MAX, HS_ERR_CONFIG);
+	*out = (int)n;
+	return HS_OK;
+}
 
 static const struct {
 	const char *name;
@@ -281,32 +273,35 @@ static const struct {
 };
 
 static hs_err
-penalty_value(enum penalty_val type, const char *v, int *out)
+penalty_overflow(const char *v, int *out)
 {
-	switch (type) {
-	case PV_TIME:
-		return hs_cfg_parse_time(v, out);
-	case PV_COUNT: {
-		char *end;
-		long n;
-
-		HS_ENSURE(isdigit((unsigned char)*v), HS_ERR_CONFIG);
-		n = strtol(v, &end, 10);
-		HS_ENSURE(*end == '\0' && n >= 0 && n <= INT_MAX, HS_ERR_CONFIG);
-		*out = (int)n;
-		return HS_OK;
-	}
-	case PV_OVERFLOW:
-		for (size_t i = 0; i < sizeof(overflow_modes) / sizeof(overflow_modes[0]); i++) {
-			if (strcmp(v, overflow_modes[i].name) == 0) {
-				*out = overflow_modes[i].mode;
-				return HS_OK;
-			}
+	for (size_t i = 0; i < sizeof(overflow_modes) / sizeof(overflow_modes[0]); i++) {
+		if (strcmp(v, overflow_modes[i].name) == 0) {
+			*out = overflow_modes[i].mode;
+			return HS_OK;
 		}
-		return HS_ERR_CONFIG;
 	}
 	return HS_ERR_CONFIG;
 }
+
+/* The name:value words of PerSourcePenalties (OpenSSH 9.8 sshd_config(5)); names and overflow
+ * modes are case-sensitive, as in sshd. */
+static const struct {
+	const char *prefix;
+	size_t off;
+	hs_err (*parse)(const char *v, int *out);
+} penalty_opts[] = {
+	{ "crash:", offsetof(struct hs_cfg_penalties, crash), hs_cfg_parse_time },
+	{ "authfail:", offsetof(struct hs_cfg_penalties, authfail), hs_cfg_parse_time },
+	{ "noauth:", offsetof(struct hs_cfg_penalties, noauth), hs_cfg_parse_time },
+	{ "grace-exceeded:", offsetof(struct hs_cfg_penalties, grace), hs_cfg_parse_time },
+	{ "max:", offsetof(struct hs_cfg_penalties, max), hs_cfg_parse_time },
+	{ "min:", offsetof(struct hs_cfg_penalties, min), hs_cfg_parse_time },
+	{ "max-sources4:", offsetof(struct hs_cfg_penalties, max_sources4), penalty_count },
+	{ "max-sources6:", offsetof(struct hs_cfg_penalties, max_sources6), penalty_count },
+	{ "overflow:", offsetof(struct hs_cfg_penalties, overflow4), penalty_overflow },
+	{ "overflow6:", offsetof(struct hs_cfg_penalties, overflow6), penalty_overflow },
+};
 
 static hs_err
 penalty_word(struct hs_cfg_penalties *p, const char *w)
@@ -318,7 +313,7 @@ penalty_word(struct hs_cfg_penalties *p, const char *w)
 
 		if (strncmp(w, penalty_opts[i].prefix, plen) != 0)
 			continue;
-		HS_GUARD(penalty_value(penalty_opts[i].type, w + plen, &v));
+		HS_GUARD(penalty_opts[i].parse(w + plen, &v));
 		/* sshd: the first value of each sub-option wins; giving one turns penalties on. */
 		if (*field == -1) {
 			*field = v;
