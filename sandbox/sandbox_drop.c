@@ -181,8 +181,11 @@ set_limit(int resource, rlim_t v, const char *what)
 	return HS_OK;
 }
 
-hs_err
-hs_sandbox_limits(void)
+/* Everything but RLIMIT_NOFILE. RLIMIT_NPROC counts the real uid's processes, so 0 stops this
+ * process forking whoever else runs as that user; it does not bind uid 0 (the kernel exempts
+ * root's user), where the seccomp filter is what refuses clone. */
+static hs_err
+limits_common(void)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
 		hs_error("sandbox: prctl: %s", strerror(errno));
@@ -191,6 +194,21 @@ hs_sandbox_limits(void)
 	HS_GUARD(set_limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE"));
 	HS_GUARD(set_limit(RLIMIT_NPROC, 0, "RLIMIT_NPROC"));
 	HS_GUARD(set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE"));
+	return HS_OK;
+}
+
+hs_err
+hs_sandbox_limits(void)
+{
+	HS_GUARD(limits_common());
 	HS_GUARD(set_limit(RLIMIT_NOFILE, (rlim_t)(highest_fd() + 1), "RLIMIT_NOFILE"));
 	return HS_OK;
+}
+
+/* RLIMIT_NOFILE stays: every session's pty master or pipes arrive over SCM_RIGHTS, and each
+ * needs a free slot (a full table makes the kernel drop the descriptors and set MSG_CTRUNC). */
+hs_err
+hs_sandbox_limits_postauth(void)
+{
+	return limits_common();
 }

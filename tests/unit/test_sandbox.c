@@ -30,6 +30,7 @@
 
 #include "hs_buf.h"
 #include "hs_crypto.h"
+#include "hs_monitor.h"
 #include "hs_provider.h"
 #include "hs_sandbox.h"
 
@@ -389,6 +390,55 @@ test_limits(void **state)
 	assert_exit0(&r);
 }
 
+/* The post-auth limits: the same, except that RLIMIT_NOFILE is untouched, so the descriptors
+ * the monitor passes for each session still find free slots above the ones already open (with
+ * hs_sandbox_limits the limit is the highest open fd + 1). */
+static int
+child_limits_postauth(void *arg)
+{
+	struct rlimit before, rl;
+	int sv[2], p[2], got, top;
+
+	(void)arg;
+	if (getrlimit(RLIMIT_NOFILE, &before) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 ||
+	    pipe(p) != 0)
+		return 1;
+	top = p[1] > sv[1] ? p[1] : sv[1];
+	if (hs_sandbox_limits_postauth() != HS_OK)
+		return 2;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return 3;
+	if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur != 0 || rl.rlim_max != 0)
+		return 4;
+	if (getrlimit(RLIMIT_NPROC, &rl) != 0 || rl.rlim_cur != 0 || rl.rlim_max != 0)
+		return 5;
+	if (getrlimit(RLIMIT_CORE, &rl) != 0 || rl.rlim_cur != 0 || rl.rlim_max != 0)
+		return 6;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur != before.rlim_cur ||
+	    rl.rlim_max != before.rlim_max || rl.rlim_cur < (rlim_t)top + 16)
+		return 7;
+	/* Two sessions' worth of pipes: 6 descriptors arrive and work, above every fd we had. */
+	for (int i = 0; i < 6; i++) {
+		if (hs_mon_send_fd(sv[0], p[1]) != HS_OK)
+			return 8;
+		if (hs_mon_recv_fd(sv[1], &got) != HS_OK || write(got, "z", 1) != 1)
+			return 9;
+		if (i == 5 && got <= top)
+			return 10;
+	}
+	return 0;
+}
+
+static void
+test_limits_postauth(void **state)
+{
+	struct child_result r;
+
+	(void)state;
+	run_child(child_limits_postauth, NULL, false, &r);
+	assert_exit0(&r);
+}
+
 /* ---- the privilege drop ---- */
 
 /* A parent for temporary chroot directories that passes the sshd-style check, or NULL. */
@@ -735,6 +785,7 @@ main(void)
 		cmocka_unit_test(test_forbidden_fork),
 		cmocka_unit_test(test_phases_and_args),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_limits_postauth),
 		cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_drop_refused),
 		cmocka_unit_test(test_full_sequence),
