@@ -1,6 +1,7 @@
 /* test_session.c: hs_session_spawn, the start of a session's program with the policy applied
- * (forced command, no-pty, AcceptEnv), on pipes and on a pty. Real processes (/bin/sh), no mocks.
- * Runs as any user: privileges are only dropped in the root-only test. */
+ * (forced command, no-pty, AcceptEnv), on pipes and on a pty; and hs_server_session_run with a
+ * spawner (as hsshd's monitor provides), driven by OpenSSH's ssh. Real processes (/bin/sh,
+ * /usr/bin/ssh), no mocks. Runs as any user: privileges are only dropped in the root-only test. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,12 +13,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "hs_provider.h"
 #include "hs_session.h"
+#include "hs_ssh.h"
+#include "hs_transport.h"
 #include "session_impl.h"
 
 #define OUT_MAX 8192
@@ -386,6 +394,230 @@ test_drop_privileges(void **state)
 	assert_string_equal(out, want);
 }
 
+/* ---- hs_server_session_run with a spawner: a stand-in for hsshd's monitor in the server ----
+ * The server process blocks SIGCHLD and offers a signalfd as the spawner's event fd, so exits are
+ * seen only through reap, as in hsshd's post-auth process. The spawner starts programs with its own
+ * ("trusted") policy, which may differ from the one the session runs with. */
+
+#define TMO 20000
+
+static struct hs_key *host_key;
+
+struct e2e {
+	struct hs_session_policy trusted;
+	bool reap_fails;	/* reap reports the monitor gone */
+	int sfd;
+};
+
+static hs_err
+e2e_spawn(void *arg, const struct hs_spawn_req *req, struct hs_spawn_res *res)
+{
+	struct e2e *e = arg;
+
+	return hs_session_spawn(&user, &e->trusted, req, res);
+}
+
+static hs_err
+e2e_reap(void *arg, pid_t *pid, int *wstatus)
+{
+	struct e2e *e = arg;
+	struct signalfd_siginfo si;
+
+	while (read(e->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
+	if (e->reap_fails)
+		return HS_ERR_IO;
+	*pid = waitpid(-1, wstatus, WNOHANG);
+	return *pid > 0 ? HS_OK : HS_ERR_AGAIN;
+}
+
+/* The user authentication protocol cut short (RFC 4252): any request succeeds. */
+static hs_err
+e2e_auth(struct hs_transport *t)
+{
+	struct hs_buf *m = NULL, *reply = NULL;
+	uint8_t type;
+	hs_err r;
+
+	HS_GUARD(hs_buf_new(256, &reply));
+	for (;;) {
+		HS_GUARD_GOTO(hs_transport_wait(t, TMO, &type, &m), r, out);
+		hs_buf_free(m);
+		m = NULL;
+		hs_buf_reset(reply);
+		if (type == HS_MSG_SERVICE_REQUEST) {
+			HS_GUARD_GOTO(hs_buf_put_u8(reply, HS_MSG_SERVICE_ACCEPT), r, out);
+			HS_GUARD_GOTO(hs_buf_put_cstring(reply, "ssh-userauth"), r, out);
+		} else if (type == HS_MSG_USERAUTH_REQUEST) {
+			HS_GUARD_GOTO(hs_buf_put_u8(reply, HS_MSG_USERAUTH_SUCCESS), r, out);
+		} else {
+			continue;
+		}
+		HS_GUARD_GOTO(hs_transport_send(t, reply), r, out);
+		if (type == HS_MSG_USERAUTH_REQUEST)
+			break;
+	}
+	r = HS_OK;
+out:
+	hs_buf_free(reply);
+	return r;
+}
+
+/* The forked server: one connection on lfd; exit 0 if hs_server_session_run returned HS_OK. */
+static int
+e2e_server(int lfd, struct e2e *e)
+{
+	struct hs_session_spawner sp = { .spawn = e2e_spawn, .reap = e2e_reap, .arg = e };
+	struct hs_session_policy pol = policy();
+	struct hs_transport_cfg cfg = { .server = true, .hostkeys = &host_key, .n_hostkeys = 1 };
+	struct hs_transport *t;
+	sigset_t chld;
+	int fd;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, NULL) != 0 ||
+	    (e->sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		return 2;
+	sp.event_fd = e->sfd;
+	pol.spawner = &sp;
+	if ((fd = accept(lfd, NULL, NULL)) < 0 || hs_transport_new(fd, fd, &cfg, &t) != HS_OK)
+		return 3;
+	if (hs_transport_handshake(t, TMO) != HS_OK || e2e_auth(t) != HS_OK)
+		return 4;
+	return hs_server_session_run(t, &user, &pol) == HS_OK ? 0 : 1;
+}
+
+static pid_t
+e2e_start(struct e2e *e, int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int lfd;
+	pid_t pid;
+
+	assert_true((lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	*port = ntohs(a.sin_port);
+	assert_true((pid = fork()) >= 0);
+	if (pid == 0)
+		_exit(e2e_server(lfd, e));
+	(void)close(lfd);
+	return pid;
+}
+
+/* ssh (-tt when tty) runs cmd on the server at port; its output in out, its exit code returned. */
+static int
+e2e_ssh(int port, bool tty, const char *cmd, char *out)
+{
+	char line[512];
+	FILE *f;
+	size_t n;
+	int st;
+
+	snprintf(line, sizeof(line), "timeout 30 /usr/bin/ssh -F /dev/null %s -p %d -o BatchMode=yes "
+	    "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
+	    "%s@127.0.0.1 '%s' </dev/null", tty ? "-tt" : "", port, user.name, cmd);
+	assert_non_null(f = popen(line, "r"));
+	n = fread(out, 1, OUT_MAX - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static int
+e2e_server_exit(pid_t pid)
+{
+	int st = wait_status(pid);
+
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static void
+test_spawner_exec(void **state)
+{
+	struct e2e e = { .trusted = policy() };
+	char out[OUT_MAX];
+	int port;
+	pid_t pid;
+
+	if (access("/usr/bin/ssh", X_OK) != 0)
+		skip();
+	pid = e2e_start(&e, &port);
+	/* The exit status comes back only if reap through the event fd saw the program end. */
+	assert_int_equal(e2e_ssh(port, false, "echo hi; exit 3", out), 3);
+	assert_string_equal(out, "hi\n");
+	assert_int_equal(e2e_server_exit(pid), 0);
+}
+
+static void
+test_spawner_pty(void **state)
+{
+	struct e2e e = { .trusted = policy() };
+	char out[OUT_MAX];
+	int port;
+	pid_t pid;
+
+	if (access("/usr/bin/ssh", X_OK) != 0)
+		skip();
+	pid = e2e_start(&e, &port);
+	assert_int_equal(e2e_ssh(port, true, "tty", out), 0);
+	assert_int_equal(strncmp(out, "/dev/pts/", 9), 0);
+	assert_non_null(strstr(out, "\r\n"));
+	assert_int_equal(e2e_server_exit(pid), 0);
+}
+
+/* The session's own policy has no forced command; the spawner's (the monitor's) has one. */
+static void
+test_spawner_policy_wins(void **state)
+{
+	struct e2e e = { .trusted = policy() };
+	char out[OUT_MAX];
+	int port;
+	pid_t pid;
+
+	if (access("/usr/bin/ssh", X_OK) != 0)
+		skip();
+	e.trusted.forced_command = "echo \"forced [$SSH_ORIGINAL_COMMAND]\"";
+	pid = e2e_start(&e, &port);
+	assert_int_equal(e2e_ssh(port, false, "echo BAD", out), 0);
+	assert_string_equal(out, "forced [echo BAD]\n");
+	assert_int_equal(e2e_server_exit(pid), 0);
+}
+
+/* reap failing (the monitor is gone) ends the session with that error: no exit status. */
+static void
+test_spawner_reap_error(void **state)
+{
+	struct e2e e = { .trusted = policy(), .reap_fails = true };
+	char out[OUT_MAX];
+	int port;
+	pid_t pid;
+
+	if (access("/usr/bin/ssh", X_OK) != 0)
+		skip();
+	pid = e2e_start(&e, &port);
+	assert_int_equal(e2e_ssh(port, false, "exit 3", out), 255);
+	assert_int_equal(e2e_server_exit(pid), 1);
+}
+
+static int
+setup(void **state)
+{
+	return hs_key_generate(HS_KEY_ED25519, 0, &host_key) == HS_OK ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	hs_key_free(host_key);
+	return 0;
+}
+
 int
 main(void)
 {
@@ -402,8 +634,12 @@ main(void)
 		cmocka_unit_test(test_pty),
 		cmocka_unit_test(test_pty_modes),
 		cmocka_unit_test(test_drop_privileges),
+		cmocka_unit_test(test_spawner_exec),
+		cmocka_unit_test(test_spawner_pty),
+		cmocka_unit_test(test_spawner_policy_wins),
+		cmocka_unit_test(test_spawner_reap_error),
 	};
 
 	user_init();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
