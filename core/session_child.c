@@ -61,8 +61,11 @@ static hs_err
 spawn_pty(struct spawn *sp)
 {
 	const struct hs_spawn_req *req = sp->req;
-	struct winsize ws = { .ws_col = (unsigned short)req->cols, .ws_row = (unsigned short)req->rows,
-	    .ws_xpixel = (unsigned short)req->width_px, .ws_ypixel = (unsigned short)req->height_px };
+	struct winsize ws = {
+		.ws_col = (unsigned short)req->cols, .ws_row = (unsigned short)req->rows,
+		.ws_xpixel = (unsigned short)req->width_px,
+		.ws_ypixel = (unsigned short)req->height_px,
+	};
 	struct termios tio;
 	struct group *gr;
 
@@ -201,11 +204,13 @@ static void __attribute__((noreturn))
 child_fail(const char *what)
 {
 	char msg[256];
+	size_t len;
 	int n;
 
 	n = snprintf(msg, sizeof(msg), "hsshd: %s: %s\n", what, strerror(errno));
+	len = (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1;
 	if (n > 0)
-		(void)!write(STDERR_FILENO, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+		(void)!write(STDERR_FILENO, msg, len);
 	_exit(1);
 }
 

@@ -57,7 +57,7 @@ struct srv_conn {
 	const struct hs_session_policy *pol;
 	char peer[160];			/* "user NAME ADDR port PORT" for logs */
 	char peer_ip[64], peer_port[16];
-	hs_err spawner_err;		/* pol->spawner's reap failed: the session ended with this */
+	hs_err spawner_err;		/* pol->spawner's reap failed: the session ends with it */
 };
 
 struct srv_sess {
@@ -70,7 +70,7 @@ struct srv_sess {
 	uint8_t *modes;			/* pty-req's encoded terminal modes (RFC 4254 8) */
 	size_t modes_len;
 	struct winsize ws;
-	char *env[SRV_ENV_MAX + 1];	/* "NAME=value" from accepted env requests, NULL-terminated */
+	char *env[SRV_ENV_MAX + 1];	/* accepted env requests' "NAME=value", NULL-terminated */
 	size_t nenv;
 	pid_t pid;			/* child, or 0 */
 	bool started;

@@ -120,9 +120,9 @@ req_exec(struct srv_sess *s, const struct hs_chanreq *q, bool *ok)
 	if (forced != NULL)
 		hs_verbose("Forced command (key option) '%s'", forced);
 	r = srv_start(s, q->command);
-	hs_info("Starting session: %s%s%s for %s from %s port %s id %u", is_cmd ? "command" : "shell",
-	    s->tty_name[0] ? " on " : "", tty_short(s->tty_name), s->sc->u->name,
-	    s->sc->peer_ip, s->sc->peer_port, s->ch->local_id);
+	hs_info("Starting session: %s%s%s for %s from %s port %s id %u",
+	    is_cmd ? "command" : "shell", s->tty_name[0] ? " on " : "", tty_short(s->tty_name),
+	    s->sc->u->name, s->sc->peer_ip, s->sc->peer_port, s->ch->local_id);
 	if (r != HS_OK) {
 		/* A client that sent no want_reply would wait forever: srv_tick closes it. */
 		hs_verbose("channel %u: session could not start: %s", s->ch->local_id,
@@ -362,7 +362,8 @@ srv_spawner_event(void *arg, short revents)
 	while ((r = sp->reap(sp->arg, &pid, &st)) == HS_OK)
 		srv_child_exited(sc, pid, st);
 	if (r == HS_ERR_AGAIN && (revents & (POLLHUP | POLLERR | POLLNVAL))) {
-		/* Nothing pending, yet the fd hung up: nothing will come, and poll would not wait. */
+		/* Nothing pending, yet the fd hung up: nothing more will come, and poll would
+		 * not wait any more. */
 		r = HS_ERR_IO;
 	}
 	if (r != HS_ERR_AGAIN) {

@@ -517,9 +517,10 @@ e2e_ssh(int port, bool tty, const char *cmd, char *out)
 	size_t n;
 	int st;
 
-	snprintf(line, sizeof(line), "timeout 30 /usr/bin/ssh -F /dev/null %s -p %d -o BatchMode=yes "
-	    "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "
-	    "%s@127.0.0.1 '%s' </dev/null", tty ? "-tt" : "", port, user.name, cmd);
+	snprintf(line, sizeof(line), "timeout 30 /usr/bin/ssh -F /dev/null %s -p %d "
+	    "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+	    "-o LogLevel=ERROR %s@127.0.0.1 '%s' </dev/null", tty ? "-tt" : "", port, user.name,
+	    cmd);
 	assert_non_null(f = popen(line, "r"));
 	n = fread(out, 1, OUT_MAX - 1, f);
 	out[n] = '\0';
