@@ -5,12 +5,17 @@
  * (SECCOMP_RET_KILL_PROCESS, Linux 4.14), so a compromised child cannot open sockets or files,
  * fork, exec or ptrace. The open/stat family fails with EACCES instead, so that probes made by
  * libc or wolfSSL fail softly rather than kill a well-behaved child.
+ *
+ * The post-auth process (core/server_postauth.c) runs hs_server_session_run with a spawner: the
+ * monitor forks, opens ptys and reaps, so fork, exec, openpty and wait4 stay forbidden there too.
+ * Its extra rows are what the connection protocol needs on descriptors it already holds.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "hs_log.h"
@@ -48,6 +53,13 @@ static const struct hs_sandbox_rule rules[] = {
 	ALLOW("exit_group", BOTH),	/* _exit, exit */
 	ALLOW("rt_sigreturn", BOTH),	/* return from any handler, including the SIGSYS reporter */
 	ALLOW("rt_sigprocmask", BOTH),	/* libc blocks signals around critical sections */
+	/* Resumes a poll, nanosleep or futex wait with a timeout after the process was stopped
+	 * and continued (SIGSTOP/SIGCONT, which the logged-in user may send to the post-auth
+	 * process): the kernel makes the process call it; it can only redo the interrupted call. */
+	ALLOW("restart_syscall", BOTH),
+	/* hs_server_session_run ignores SIGPIPE (a program's closed pipe is EPIPE) and the event
+	 * loop installs and restores its self-pipe handlers. Only this process's dispositions. */
+	ALLOW("rt_sigaction", POST),
 	/* Only picks the stack signal handlers run on, grants nothing; the sanitizer runtime of
 	 * the CI builds removes its alternate stack at _exit and aborts if that fails. */
 	ALLOW("sigaltstack", BOTH),
@@ -69,9 +81,28 @@ static const struct hs_sandbox_rule rules[] = {
 	ALLOW("mremap", BOTH),		/* realloc of large blocks */
 	ALLOW("madvise", BOTH),		/* free() returns pages with MADV_DONTNEED */
 	ALLOW("futex", BOTH),		/* libc locks (stdio, malloc) */
-	/* Post-auth: fds the monitor passes (pty master, pipes) are made non-blocking. */
-	ALLOW_EQ("fcntl", POST, 1, F_GETFL),
-	ALLOW_EQ("fcntl", POST, 1, F_SETFL),
+	/* hs_transport_new, which both phases call under the filter (server_child.c creates the
+	 * pre-auth transport after hs_sandbox_apply; hs_transport_import post-auth), makes the
+	 * connection non-blocking; post-auth, so are the fds the monitor passes (pty master,
+	 * pipes). Status flags of our own fds only: no F_SETOWN/F_SETSIG, no locks, no F_DUPFD. */
+	ALLOW_EQ("fcntl", BOTH, 1, F_GETFL),
+	ALLOW_EQ("fcntl", BOTH, 1, F_SETFL),
+	/* Post-auth: close-on-exec (meaningless under this filter, which refuses execve, but cheap
+	 * to allow for code shared with the unsandboxed server). */
+	ALLOW_EQ("fcntl", POST, 1, F_SETFD),
+	/* hs_transport_new names the peer of the connection for its log lines; reads only the
+	 * address of a socket we hold, which the child already knows. */
+	ALLOW("getpeername", BOTH),
+	/* hs_loop_init's signal self-pipe, with exactly the flags it uses. */
+	ALLOW_EQ("pipe2", POST, 1, O_CLOEXEC | O_NONBLOCK),
+	/* RFC 4254 6.7 window-change: the size of a session's pty, on its master. Only this
+	 * request: no TIOCSTI (faking input), no TIOCSCTTY, nothing that reads terminal state. */
+	ALLOW_EQ("ioctl", POST, 1, TIOCSWINSZ),
+	/* RFC 4254 6.9 "signal" requests and SIGHUP when a channel closes under a running program.
+	 * The kernel lets a process signal only processes of its own uid, and those are the
+	 * user's anyway; pid must be positive (sign bit clear), so never a process group nor
+	 * every process (-1). The signal number cannot be bounded to a set with one comparison. */
+	ALLOW_IF("kill", POST, 0, 0x80000000u, 0),
 	/* Filesystem probes: fail softly. The child is chrooted into an empty directory anyway. */
 	DENY("open"),			/* localtime's /etc/localtime, NSS, /dev/urandom fallbacks */
 	DENY("openat"),			/* the same through glibc's openat */

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <dirent.h>
 #include <libgen.h>
+#include <poll.h>
 #include <pwd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -292,15 +294,50 @@ struct phase_arg {
 	const char *call;	/* "fcntl", "sendto-connected", "sendto-addr" */
 };
 
+/* What the post-auth session code does on descriptors it holds (core/session_*.c). Returns 0 if
+ * the call ran as asked, or a distinct number; a refused call kills the child instead. */
+static int
+post_call(const char *call, int sock, int ptm)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int p[2];
+
+	if (strcmp(call, "sigaction") == 0)
+		return signal(SIGPIPE, SIG_IGN) == SIG_ERR ? 20 : 0;
+	if (strcmp(call, "pipe2") == 0)
+		return pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0 ? 21 : 0;
+	if (strcmp(call, "pipe2-plain") == 0)
+		return pipe2(p, 0) != 0 ? 22 : 0;
+	if (strcmp(call, "winsize") == 0)
+		return ioctl(ptm, TIOCSWINSZ, &ws) != 0 ? 23 : 0;
+	if (strcmp(call, "getwinsize") == 0)
+		return ioctl(ptm, TIOCGWINSZ, &ws) != 0 ? 24 : 0;
+	if (strcmp(call, "kill") == 0)		/* signal 0: only the permission check */
+		return kill(getpid(), 0) != 0 ? 25 : 0;
+	if (strcmp(call, "kill-all") == 0)	/* -1: every process we may signal */
+		return kill(-1, 0) != 0 ? 26 : 0;
+	if (strcmp(call, "setfd") == 0)
+		return fcntl(sock, F_SETFD, FD_CLOEXEC) != 0 ? 27 : 0;
+	if (strcmp(call, "getpeername") == 0)
+		return getpeername(sock, (struct sockaddr *)&ss, &sl) != 0 ? 28 : 0;
+	if (strcmp(call, "setown") == 0)	/* would aim SIGIO at another process */
+		return fcntl(sock, F_SETOWN, 1) != 0 ? 30 : 0;
+	return 29;
+}
+
 static int
 child_phase(void *arg)
 {
 	const struct phase_arg *a = arg;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int sp[2], fl;
+	int sp[2], fl, ptm;
 
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp) != 0)
 		return 1;
+	if ((ptm = posix_openpt(O_RDWR | O_NOCTTY)) < 0)
+		return 6;
 	if (hs_sandbox_limits() != HS_OK || hs_sandbox_apply(a->phase) != HS_OK)
 		return 2;
 	if (strcmp(a->call, "fcntl") == 0) {
@@ -312,8 +349,10 @@ child_phase(void *arg)
 	} else if (strcmp(a->call, "sendto-connected") == 0) {
 		if (send(sp[0], "x", 1, 0) != 1)
 			return 5;
-	} else {
+	} else if (strcmp(a->call, "sendto-addr") == 0) {
 		(void)sendto(sp[0], "x", 1, 0, (struct sockaddr *)&sun, sizeof(sun));
+	} else {
+		return post_call(a->call, sp[0], ptm);
 	}
 	return 0;
 }
@@ -325,14 +364,20 @@ test_phases_and_args(void **state)
 	struct child_result r;
 
 	(void)state;
-	/* Post-auth may make passed fds non-blocking; pre-auth may not touch fcntl at all. */
+	/* Both phases make their fds non-blocking (hs_transport_new runs under the filter);
+	 * other fcntl commands are refused. */
 	a = (struct phase_arg){ HS_SANDBOX_POSTAUTH, "fcntl" };
 	run_child(child_phase, &a, true, &r);
 	assert_exit0(&r);
 	a = (struct phase_arg){ HS_SANDBOX_PREAUTH, "fcntl" };
 	run_child(child_phase, &a, true, &r);
-	assert_true(r.sigsys);
-	assert_non_null(strstr(r.why, "(fcntl)"));
+	assert_exit0(&r);
+	for (int ph = HS_SANDBOX_PREAUTH; ph <= HS_SANDBOX_POSTAUTH; ph++) {
+		a = (struct phase_arg){ (enum hs_sandbox_phase)ph, "setown" };
+		run_child(child_phase, &a, true, &r);
+		assert_true(r.sigsys);
+		assert_non_null(strstr(r.why, "(fcntl)"));
+	}
 	/* send(2) on a connected socket (syslog) works; an explicit destination kills. */
 	a = (struct phase_arg){ HS_SANDBOX_PREAUTH, "sendto-connected" };
 	run_child(child_phase, &a, true, &r);
@@ -341,6 +386,103 @@ test_phases_and_args(void **state)
 	run_child(child_phase, &a, true, &r);
 	assert_true(r.sigsys);
 	assert_non_null(strstr(r.why, "(sendto)"));
+}
+
+/* The post-auth rows: each call the session code makes works after HS_SANDBOX_POSTAUTH, its
+ * variants outside the argument condition kill, and the pre-auth filter refuses them all
+ * (getpeername aside, which hs_transport_new makes in both). */
+static void
+test_postauth_rows(void **state)
+{
+	static const struct {
+		const char *call;
+		bool post_ok;
+		const char *killed_as;	/* the syscall named when refused; NULL: allowed in both */
+	} rows[] = {
+		{ "sigaction", true, "(rt_sigaction)" },
+		{ "pipe2", true, "(pipe2)" },
+		{ "pipe2-plain", false, "(pipe2)" },
+		{ "winsize", true, "(ioctl)" },
+		{ "getwinsize", false, "(ioctl)" },
+		{ "kill", true, "(kill)" },
+		{ "kill-all", false, "(kill)" },
+		{ "setfd", true, "(fcntl)" },
+		{ "getpeername", true, NULL },
+	};
+	struct phase_arg a;
+	struct child_result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		a = (struct phase_arg){ HS_SANDBOX_POSTAUTH, rows[i].call };
+		run_child(child_phase, &a, true, &r);
+		if (rows[i].post_ok && (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0))
+			fail_msg("post-auth %s: %s", rows[i].call, r.why);
+		if (!rows[i].post_ok && (!r.sigsys || strstr(r.why, rows[i].killed_as) == NULL))
+			fail_msg("post-auth %s: expected %s, got %s", rows[i].call,
+			    rows[i].killed_as, r.why);
+		a.phase = HS_SANDBOX_PREAUTH;
+		run_child(child_phase, &a, true, &r);
+		if (rows[i].killed_as == NULL)
+			assert_exit0(&r);
+		else if (!r.sigsys || strstr(r.why, rows[i].killed_as) == NULL)
+			fail_msg("pre-auth %s: expected %s, got %s", rows[i].call, rows[i].killed_as,
+			    r.why);
+	}
+}
+
+/* A filtered process stopped and continued inside a poll with a timeout resumes through
+ * restart_syscall; it must live on in both phases. */
+static int
+child_stopped(void *arg)
+{
+	const enum hs_sandbox_phase *ph = arg;
+	struct pollfd p;
+	int sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0)
+		return 1;
+	if (hs_sandbox_limits() != HS_OK || hs_sandbox_apply(*ph) != HS_OK)
+		return 2;
+	p = (struct pollfd){ .fd = sp[0], .events = POLLIN };
+	/* 600 ms: the parent stops us at 150 ms and continues us at 300 ms */
+	return poll(&p, 1, 600) == 0 ? 0 : 3;
+}
+
+static void
+test_stop_continue(void **state)
+{
+	static const enum hs_sandbox_phase phases[] = { HS_SANDBOX_PREAUTH, HS_SANDBOX_POSTAUTH };
+	char why[128];
+	pid_t pid;
+	int st;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		int p[2];
+
+		assert_int_equal(pipe(p), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(p[0]);
+			if (hs_sandbox_sigsys_report(p[1]) != HS_OK)
+				_exit(90);
+			_exit(child_stopped((void *)&phases[i]));
+		}
+		close(p[1]);
+		usleep(150 * 1000);
+		assert_int_equal(kill(pid, SIGSTOP), 0);
+		assert_int_equal(waitpid(pid, &st, WUNTRACED), pid);
+		assert_true(WIFSTOPPED(st));
+		usleep(150 * 1000);
+		assert_int_equal(kill(pid, SIGCONT), 0);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		(void)hs_sandbox_sigsys_describe(st, p[0], why, sizeof(why));
+		close(p[0]);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fail_msg("phase %d: %s", (int)phases[i], why);
+	}
 }
 
 /* ---- resource limits ---- */
@@ -750,7 +892,18 @@ test_table_resolves(void **state)
 			assert_string_not_equal(r->name, "ptrace");
 			assert_string_not_equal(r->name, "clone");
 			assert_string_not_equal(r->name, "fork");
+			assert_string_not_equal(r->name, "wait4");
 		}
+		/* Calls whose power is in an argument are allowed only with a condition on it. */
+		if (r->action == HS_SB_ALLOW && (strcmp(r->name, "ioctl") == 0 ||
+		    strcmp(r->name, "kill") == 0 || strcmp(r->name, "fcntl") == 0 ||
+		    strcmp(r->name, "pipe2") == 0 || strcmp(r->name, "sendto") == 0 ||
+		    strcmp(r->name, "mmap") == 0 || strcmp(r->name, "mprotect") == 0))
+			assert_int_not_equal(r->op, HS_SB_ARG_ANY);
+		/* The post-auth extras stay out of the pre-auth filter. */
+		if (strcmp(r->name, "kill") == 0 || strcmp(r->name, "ioctl") == 0 ||
+		    strcmp(r->name, "rt_sigaction") == 0 || strcmp(r->name, "pipe2") == 0)
+			assert_int_equal(r->phases, HS_SANDBOX_POSTAUTH);
 	}
 	assert_true(n > 20);
 	assert_true(tripwire_kill);
@@ -784,6 +937,8 @@ main(void)
 		cmocka_unit_test(test_forbidden_exec_mapping),
 		cmocka_unit_test(test_forbidden_fork),
 		cmocka_unit_test(test_phases_and_args),
+		cmocka_unit_test(test_postauth_rows),
+		cmocka_unit_test(test_stop_continue),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_limits_postauth),
 		cmocka_unit_test(test_drop),
