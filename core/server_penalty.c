@@ -386,11 +386,10 @@ lookup_source(struct hs_penalties *p, const struct sockaddr_storage *addr, uint8
 static bool
 deny_all_full(struct pen_table *t, long long now)
 {
-	if (t->overflow != HS_OVERFLOW_DENY_ALL || t->count < t->max_sources)
-		return false;
-	table_purge(t, now);
-	if (t->count < t->max_sources) {
-		t->full_logged = false;
+	if (t->overflow == HS_OVERFLOW_DENY_ALL && t->count >= t->max_sources)
+		table_purge(t, now);
+	if (t->overflow != HS_OVERFLOW_DENY_ALL || t->count < t->max_sources) {
+		t->full_logged = false;	/* the next time it fills up is logged again */
 		return false;
 	}
 	if (!t->full_logged)

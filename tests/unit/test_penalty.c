@@ -357,6 +357,11 @@ test_overflow_deny_all(void **state)
 	assert_false(refused(f, "192.0.2.3", T0 + 10 * S));
 	assert_true(refused(f, "192.0.2.2", T0 + 10 * S));
 	assert_int_equal(log_count("penalty table full (2 blocks, overflow:deny-all)"), 1);
+	/* Full again: logged again, once. */
+	penalise(f, "192.0.2.4", HS_PENALTY_CRASH, T0 + 10 * S);
+	assert_true(refused(f, "192.0.2.9", T0 + 10 * S));
+	assert_true(refused(f, "192.0.2.9", T0 + 11 * S));
+	assert_int_equal(log_count("penalty table full (2 blocks, overflow:deny-all)"), 2);
 	destroy(f);
 
 	/* overflow6: separately. */
