@@ -61,7 +61,7 @@ enum hs_penalty_overflow {
 /* PerSourcePenalties (OpenSSH 9.8 sshd_config(5)). Times in seconds. Every field is -1 while unset;
  * each sub-option keeps the first value given for it, whichever line it is on. */
 struct hs_cfg_penalties {
-	int enabled;			/* "yes"/"no"; any name:value sets it to 1 */
+	int enabled;			/* the first "yes", "no" or name:value (= yes) decides */
 	int crash, authfail, noauth, grace;	/* crash: authfail: noauth: grace-exceeded: */
 	int max, min;			/* max: cap on the remaining time; min: enforcement threshold */
 	int max_sources4, max_sources6;	/* address blocks tracked per family */

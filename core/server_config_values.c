@@ -314,11 +314,14 @@ penalty_word(struct hs_cfg_penalties *p, const char *w)
 		if (strncmp(w, penalty_opts[i].prefix, plen) != 0)
 			continue;
 		HS_GUARD(penalty_opts[i].parse(w + plen, &v));
-		/* sshd: the first value of each sub-option wins; giving one turns penalties on. */
-		if (*field == -1) {
+		/* sshd: the first value of each sub-option wins, and giving one turns penalties on.
+		 * sshd turns them on even after an earlier "no" (so "-o 'PerSourcePenalties no'"
+		 * loses to a crash: in the file); here the first of "yes", "no" or a name:value
+		 * decides, like every other keyword. */
+		if (*field == -1)
 			*field = v;
+		if (p->enabled == -1)
 			p->enabled = 1;
-		}
 		return HS_OK;
 	}
 	return HS_ERR_CONFIG;

@@ -424,7 +424,8 @@ test_persource_parse(void **state)
 	assert_int_equal(c.per_source_max_startups, 5);
 	hs_server_config_free(&c);
 
-	/* sshd's rules: "no" is kept unless a name:value came first; a name:value turns them on. */
+	/* The first of "yes", "no" or a name:value (which means yes) decides; later sub-options are
+	 * still taken (sshd would let a later name:value override an earlier "no"). */
 	hs_server_config_init(&c);
 	assert_int_equal(parse(&c, "PerSourcePenalties no\nPerSourcePenalties yes\n"
 	    "PerSourceNetBlockSize 16\n"), HS_OK);
@@ -434,8 +435,16 @@ test_persource_parse(void **state)
 	assert_int_equal(c.netblock6, 128);
 	hs_server_config_free(&c);
 	hs_server_config_init(&c);
-	assert_int_equal(parse(&c, "PerSourcePenalties NO\nPerSourcePenalties min:1\n"), HS_OK);
+	assert_int_equal(parse(&c, "PerSourcePenalties min:1\nPerSourcePenalties NO\n"), HS_OK);
 	assert_int_equal(c.penalties.enabled, 1);
+	hs_server_config_free(&c);
+	hs_server_config_init(&c);
+	assert_int_equal(hs_server_config_line(&c, "PerSourcePenalties no", "command-line", 0),
+	    HS_OK);
+	assert_int_equal(parse(&c, "PerSourcePenalties crash:1m min:1\n"), HS_OK);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	assert_int_equal(c.penalties.enabled, 0);	/* -o "no" holds */
+	assert_int_equal(c.penalties.crash, 60);
 	hs_server_config_free(&c);
 	/* A 0.0.0.0/0 or ::/0 exemption is a valid block. */
 	hs_server_config_init(&c);
