@@ -1,17 +1,17 @@
-/* auth_server.c: the ssh-userauth service on the server (RFC 4252): the request parser, the method
- * table, MaxAuthTries and the log lines an OpenSSH administrator greps for. The methods live in
- * auth_server_pubkey.c and auth_server_password.c. */
-#include <pwd.h>
-#include <shadow.h>
+/* auth_server.c: the ssh-userauth service in hsshd's network child (RFC 4252): the request parser,
+ * the method table and MaxAuthTries. Every decision is the monitor's (sandbox/hs_monitor.h): the
+ * child forwards user, key and password and turns the answer into the protocol's reply. The
+ * monitor's halves live in auth_server_account.c, auth_server_pubkey.c, auth_server_password.c. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "hs_algs.h"
 #include "hs_buf.h"
 #include "hs_log.h"
 #include "hs_mem.h"
+#include "hs_monitor.h"
+#include "hs_sandbox.h"
 #include "hs_ssh.h"
 #include "server_impl.h"
 
@@ -86,11 +86,122 @@ hs_userauth_req_clear(struct hs_userauth_req *req)
 	memset(req, 0, sizeof(*req));
 }
 
+/* The methods, as the network child runs them: each asks the monitor (sandbox/hs_monitor.h),
+ * which decides and logs; the child only speaks the protocol. */
 static hs_err
 auth_none(struct hs_auth_ctx *a, const struct hs_userauth_req *req, enum hs_auth_result *res)
 {
 	*res = HS_AUTH_FAIL;	/* RFC 4252 5.2: lists the methods that can continue */
 	return HS_OK;
+}
+
+/* RFC 4252 7: the data the client signed, as the monitor will check it. */
+static hs_err
+signed_data(const struct hs_auth_ctx *a, const struct hs_userauth_req *req, struct hs_buf *d)
+{
+	const uint8_t *sid;
+	size_t sid_len;
+
+	sid = hs_transport_session_id(a->cn->t, &sid_len);
+	HS_ENSURE(sid != NULL, HS_ERR_INTERNAL);
+	HS_GUARD(hs_buf_put_string(d, sid, sid_len));
+	HS_GUARD(hs_buf_put_u8(d, HS_MSG_USERAUTH_REQUEST));
+	HS_GUARD(hs_buf_put_cstring(d, req->user));
+	HS_GUARD(hs_buf_put_cstring(d, req->service));
+	HS_GUARD(hs_buf_put_cstring(d, "publickey"));
+	HS_GUARD(hs_buf_put_bool(d, true));
+	HS_GUARD(hs_buf_put_cstring(d, req->pk_alg));
+	return hs_buf_put_string(d, req->blob, req->blob_len);
+}
+
+/* RFC 4252 7: SSH_MSG_USERAUTH_PK_OK echoes the algorithm and blob. */
+static hs_err
+send_pk_ok(struct hs_auth_ctx *a, const struct hs_userauth_req *req)
+{
+	struct hs_buf *b = NULL;
+	hs_err r;
+
+	HS_GUARD(hs_buf_new(HS_MAX_PACKET, &b));
+	HS_GUARD_GOTO(hs_buf_put_u8(b, HS_MSG_USERAUTH_PK_OK), r, out);
+	HS_GUARD_GOTO(hs_buf_put_cstring(b, req->pk_alg), r, out);
+	HS_GUARD_GOTO(hs_buf_put_string(b, req->blob, req->blob_len), r, out);
+	r = hs_transport_send(a->cn->t, b);
+out:
+	hs_buf_free(b);
+	return r;
+}
+
+/* Map the monitor's reply: AUTH_DONE is success, PK_OK (to a query) is PK_OK, FAIL is failure;
+ * anything else means the monitor is not following the protocol. */
+static hs_err
+mon_verdict(const struct hs_mon_req *rep, enum hs_mon_type ok_type, enum hs_auth_result ok_res,
+    enum hs_auth_result *res)
+{
+	if (rep->type == HS_MON_FAIL) {
+		*res = HS_AUTH_FAIL;
+		return HS_OK;
+	}
+	HS_ENSURE(rep->type == ok_type, HS_ERR_PROTOCOL);
+	*res = ok_res;
+	return HS_OK;
+}
+
+static hs_err
+auth_pubkey(struct hs_auth_ctx *a, const struct hs_userauth_req *req, enum hs_auth_result *res)
+{
+	struct hs_buf *b = NULL, *d = NULL;
+	struct hs_mon_req rep;
+	hs_err r;
+
+	*res = HS_AUTH_FAIL;
+	/* Too large for the monitor protocol: no real key is; refuse it here. */
+	if (req->blob_len > HS_MON_MAX_BLOB || req->sig_len > HS_MON_MAX_BLOB)
+		return HS_OK;
+	HS_GUARD(hs_buf_new(HS_MON_MAX_MSG, &b));
+	if (!req->has_sig) {
+		HS_GUARD_GOTO(hs_mon_build_pubkey_check(b, req->user, req->pk_alg, req->blob,
+		    req->blob_len), r, out);
+		HS_GUARD_GOTO(hs_monlink_call(a->mon, b, &rep), r, out);
+		HS_GUARD_GOTO(mon_verdict(&rep, HS_MON_PK_OK, HS_AUTH_PK_OK, res), r, out);
+		if (*res == HS_AUTH_PK_OK)
+			HS_GUARD_GOTO(send_pk_ok(a, req), r, out);
+		HS_ENSURE_GOTO(false, HS_OK, r, out);
+	}
+	HS_GUARD_GOTO(hs_buf_new(HS_MON_MAX_SIGNED, &d), r, out);
+	if (signed_data(a, req, d) != HS_OK)
+		HS_ENSURE_GOTO(false, HS_OK, r, out);	/* too large: fails like a bad key */
+	HS_GUARD_GOTO(hs_mon_build_pubkey_verify(b, req->user, req->pk_alg, req->blob,
+	    req->blob_len, hs_buf_ptr(d), hs_buf_len(d), req->sig, req->sig_len), r, out);
+	HS_GUARD_GOTO(hs_monlink_call(a->mon, b, &rep), r, out);
+	r = mon_verdict(&rep, HS_MON_AUTH_DONE, HS_AUTH_SUCCESS, res);
+out:
+	hs_buf_free(d);
+	hs_buf_free(b);
+	return r;
+}
+
+static hs_err
+auth_password(struct hs_auth_ctx *a, const struct hs_userauth_req *req, enum hs_auth_result *res)
+{
+	struct hs_buf *b = NULL;
+	struct hs_mon_req rep;
+	hs_err r;
+
+	*res = HS_AUTH_FAIL;
+	if (req->change) {
+		/* Password change requests are not supported; they fail (RFC 4252 8 allows it). */
+		hs_verbose("password change not supported");
+		return HS_OK;
+	}
+	if (strlen(req->password) > HS_MON_MAX_PASSWORD)
+		return HS_OK;
+	HS_GUARD(hs_buf_new(HS_MON_MAX_MSG, &b));
+	HS_GUARD_GOTO(hs_mon_build_password(b, req->user, req->password), r, out);
+	HS_GUARD_GOTO(hs_monlink_call(a->mon, b, &rep), r, out);
+	r = mon_verdict(&rep, HS_MON_AUTH_DONE, HS_AUTH_SUCCESS, res);
+out:
+	hs_buf_free(b);	/* wipes the password */
+	return r;
 }
 
 struct auth_method {
@@ -102,8 +213,8 @@ struct auth_method {
 };
 
 static const struct auth_method methods[] = {
-	{ "publickey", hs_auth_pubkey, offsetof(struct hs_server_config, pubkey_auth), true },
-	{ "password", hs_auth_password, offsetof(struct hs_server_config, password_auth), true },
+	{ "publickey", auth_pubkey, offsetof(struct hs_server_config, pubkey_auth), true },
+	{ "password", auth_password, offsetof(struct hs_server_config, password_auth), true },
 	{ "none", auth_none, 0, false },
 	{ NULL, NULL, 0, false },
 };
@@ -149,63 +260,14 @@ send_failure(struct hs_auth_ctx *a)
 	return send_simple(a->cn->t, HS_MSG_USERAUTH_FAILURE, list, true);
 }
 
-/* sshd raises these to INFO when they matter (success, password, invalid user, many failures). */
-static void
-log_attempt(struct hs_auth_ctx *a, const char *verb, const char *method, bool loud)
-{
-	const struct hs_conn *cn = a->cn;
-	enum hs_log_level lvl = loud || !a->valid_user || !strcmp(method, "password") ||
-	    a->failures >= (unsigned)a->cfg->max_auth_tries / 2 ? HS_LOG_INFO : HS_LOG_VERBOSE;
-
-	hs_log(lvl, "%s %s for %s%s from %s port %d ssh2%s%s", verb, method,
-	    a->valid_user ? "" : "invalid user ", a->user, cn->peer_ip, cn->peer_port,
-	    a->method_detail[0] ? ": " : "", a->method_detail);
-}
-
-static hs_err
-copy_passwd(struct hs_auth_ctx *a, const struct passwd *pw)
-{
-	a->pw.pw_name = hs_strdup(pw->pw_name);
-	a->pw.pw_dir = hs_strdup(pw->pw_dir);
-	a->pw.pw_shell = hs_strdup(pw->pw_shell && pw->pw_shell[0] ? pw->pw_shell : "/bin/sh");
-	a->pw.pw_passwd = hs_strdup(pw->pw_passwd ? pw->pw_passwd : "");
-	a->pw.pw_uid = pw->pw_uid;
-	a->pw.pw_gid = pw->pw_gid;
-	HS_ENSURE(a->pw.pw_name && a->pw.pw_dir && a->pw.pw_shell && a->pw.pw_passwd, HS_ERR_ALLOC);
-	return HS_OK;
-}
-
-/* The account checks sshd makes itself or through pam_unix's account module. An expired account
- * (shadow field 8, days since the epoch) is refused whatever UsePAM says: sshd checks it without
- * PAM and pam_unix does with it. A locked one ("!" or "*LK*" password) is refused only with
- * UsePAM no, as sshd leaves the lock to PAM otherwise (key logins to locked accounts then work,
- * which Debian's key-only service accounts rely on). */
-static bool
-account_usable(const struct hs_auth_ctx *a)
-{
-	struct spwd *sp = getspnam(a->pw.pw_name);
-	long today = (long)(time(NULL) / 86400);
-
-	if (sp == NULL)
-		return true;
-	if (sp->sp_expire != -1 && today >= sp->sp_expire) {
-		hs_log(HS_LOG_INFO, "User %s not allowed because account has expired",
-		    a->pw.pw_name);
-		return false;
-	}
-	if (!a->cfg->use_pam && sp->sp_pwdp != NULL &&
-	    (sp->sp_pwdp[0] == '!' || strncmp(sp->sp_pwdp, "*LK*", 4) == 0)) {
-		hs_log(HS_LOG_INFO, "User %s not allowed because account is locked", a->pw.pw_name);
-		return false;
-	}
-	return true;
-}
-
-/* RFC 4252 5: the user and service are fixed by the first request. */
+/* RFC 4252 5: the user and service are fixed by the first request; the monitor looks the user up
+ * and says only whether it may log in. */
 static hs_err
 bind_user(struct hs_auth_ctx *a, const struct hs_userauth_req *req)
 {
-	struct passwd *pw;
+	struct hs_buf *b = NULL;
+	struct hs_mon_req rep;
+	hs_err r;
 
 	if (a->user != NULL) {
 		if (strcmp(a->user, req->user) == 0 && strcmp(a->service, req->service) == 0)
@@ -216,24 +278,23 @@ bind_user(struct hs_auth_ctx *a, const struct hs_userauth_req *req)
 		    "Change of username or service not allowed");
 		return HS_ERR_PROTOCOL;
 	}
-	a->user = hs_strdup(req->user);
-	a->service = hs_strdup(req->service);
-	HS_ENSURE(a->user != NULL && a->service != NULL, HS_ERR_ALLOC);
 	if (strcmp(req->service, "ssh-connection") != 0) {
 		hs_transport_disconnect(a->cn->t, HS_DISC_SERVICE_NOT_AVAILABLE, "no such service");
 		return HS_ERR_PROTOCOL;
 	}
-	pw = getpwnam(req->user);
-	a->valid_user = pw != NULL;
-	if (pw == NULL) {
-		hs_log(HS_LOG_INFO, "Invalid user %s from %s port %d", req->user, a->cn->peer_ip,
-		    a->cn->peer_port);
-		return HS_OK;
-	}
-	HS_GUARD(copy_passwd(a, pw));
-	/* An unusable account fails every method the way an unknown user does. */
-	a->valid_user = account_usable(a);
-	return HS_OK;
+	hs_sandbox_test_trigger_name(req->user);
+	a->user = hs_strdup(req->user);
+	a->service = hs_strdup(req->service);
+	HS_ENSURE(a->user != NULL && a->service != NULL, HS_ERR_ALLOC);
+	HS_GUARD(hs_buf_new(HS_MON_MAX_MSG, &b));
+	HS_GUARD_GOTO(hs_mon_build_auth_user(b, req->user, req->service), r, out);
+	HS_GUARD_GOTO(hs_monlink_call(a->mon, b, &rep), r, out);
+	HS_ENSURE_GOTO(rep.type == HS_MON_OK || rep.type == HS_MON_FAIL, HS_ERR_PROTOCOL, r, out);
+	a->valid_user = rep.type == HS_MON_OK;
+	r = HS_OK;
+out:
+	hs_buf_free(b);
+	return r;
 }
 
 static const struct auth_method *
@@ -260,28 +321,21 @@ handle_request(struct hs_auth_ctx *a, struct hs_buf *msg, bool *done)
 	}
 	HS_GUARD_GOTO(bind_user(a, &req), r, out);
 	a->attempts++;
-	a->method_detail[0] = '\0';
 	m = find_method(req.method);
 	if (m != NULL && method_enabled(a, m))
 		HS_GUARD_GOTO(m->run(a, &req, &res), r, out);
 	else
 		hs_debug("userauth: method %s not available", req.method);
 	if (res == HS_AUTH_SUCCESS) {
-		log_attempt(a, "Accepted", req.method, true);
 		r = send_simple(a->cn->t, HS_MSG_USERAUTH_SUCCESS, NULL, false);
 		*done = r == HS_OK;
 		goto out;
 	}
-	if (res == HS_AUTH_PK_OK) {
-		log_attempt(a, "Postponed", req.method, false);
-		r = HS_OK;
-		goto out;
-	}
+	if (res == HS_AUTH_PK_OK)
+		HS_ENSURE_GOTO(false, HS_OK, r, out);
 	/* sshd does not count the first "none" probe as a failure. */
 	if (strcmp(req.method, "none") != 0 || a->attempts > 1)
 		a->failures++;
-	if (strcmp(req.method, "none") != 0)
-		log_attempt(a, "Failed", req.method, false);
 	if (a->failures >= (unsigned)a->cfg->max_auth_tries) {
 		hs_error("maximum authentication attempts exceeded for %s%s from %s port %d ssh2 "
 		    "[preauth]", a->valid_user ? "" : "invalid user ", a->user, a->cn->peer_ip,

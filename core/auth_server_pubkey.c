@@ -1,5 +1,6 @@
-/* auth_server_pubkey.c: the "publickey" method on the server (RFC 4252 7; RFC 8332 3.2 for the
- * rsa-sha2 names): authorized_keys lookup, USERAUTH_PK_OK for queries, signature verification. */
+/* auth_server_pubkey.c: the monitor's half of the "publickey" method (RFC 4252 7; RFC 8332 3.2 for
+ * the rsa-sha2 names): authorized_keys lookup and signature verification. The signed data has been
+ * checked against this session by the monitor's state machine (sandbox/monitor_state.c). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,42 +10,6 @@
 #include "hs_log.h"
 #include "hs_ssh.h"
 #include "server_impl.h"
-
-/* RFC 4252 7: the data the client signed. */
-static hs_err
-signed_data(const struct hs_auth_ctx *a, const struct hs_userauth_req *req, struct hs_buf *d)
-{
-	const uint8_t *sid;
-	size_t sid_len;
-
-	sid = hs_transport_session_id(a->cn->t, &sid_len);
-	HS_ENSURE(sid != NULL, HS_ERR_INTERNAL);
-	HS_GUARD(hs_buf_put_string(d, sid, sid_len));
-	HS_GUARD(hs_buf_put_u8(d, HS_MSG_USERAUTH_REQUEST));
-	HS_GUARD(hs_buf_put_cstring(d, req->user));
-	HS_GUARD(hs_buf_put_cstring(d, req->service));
-	HS_GUARD(hs_buf_put_cstring(d, "publickey"));
-	HS_GUARD(hs_buf_put_bool(d, true));
-	HS_GUARD(hs_buf_put_cstring(d, req->pk_alg));
-	return hs_buf_put_string(d, req->blob, req->blob_len);
-}
-
-/* RFC 4252 7: SSH_MSG_USERAUTH_PK_OK echoes the algorithm and blob. */
-static hs_err
-send_pk_ok(struct hs_auth_ctx *a, const struct hs_userauth_req *req)
-{
-	struct hs_buf *b = NULL;
-	hs_err r;
-
-	HS_GUARD(hs_buf_new(HS_MAX_PACKET, &b));
-	HS_GUARD_GOTO(hs_buf_put_u8(b, HS_MSG_USERAUTH_PK_OK), r, out);
-	HS_GUARD_GOTO(hs_buf_put_cstring(b, req->pk_alg), r, out);
-	HS_GUARD_GOTO(hs_buf_put_string(b, req->blob, req->blob_len), r, out);
-	r = hs_transport_send(a->cn->t, b);
-out:
-	hs_buf_free(b);
-	return r;
-}
 
 static void
 describe_key(struct hs_auth_ctx *a, const struct hs_key *k)
@@ -107,14 +72,11 @@ static hs_err
 verify(struct hs_auth_ctx *a, const struct hs_userauth_req *req, const struct hs_key *k,
     bool *ok)
 {
-	struct hs_buf *d = NULL;
 	enum hs_sig_alg used = HS_SIG_UNKNOWN;
 	hs_err r;
 
 	*ok = false;
-	HS_GUARD(hs_buf_new(HS_MAX_PACKET, &d));
-	HS_GUARD_GOTO(signed_data(a, req, d), r, out);
-	r = hs_key_verify(k, req->sig, req->sig_len, hs_buf_ptr(d), hs_buf_len(d), &used);
+	r = hs_key_verify(k, req->sig, req->sig_len, req->signed_data, req->signed_len, &used);
 	if (r != HS_OK) {
 		hs_verbose("publickey: signature check failed: %s", hs_err_str(r));
 	} else if (used != hs_sig_alg_from_name(req->pk_alg, strlen(req->pk_alg))) {
@@ -124,10 +86,7 @@ verify(struct hs_auth_ctx *a, const struct hs_userauth_req *req, const struct hs
 	} else {
 		*ok = true;
 	}
-	r = HS_OK;
-out:
-	hs_buf_free(d);
-	return r;
+	return HS_OK;
 }
 
 hs_err
@@ -153,7 +112,6 @@ hs_auth_pubkey(struct hs_auth_ctx *a, const struct hs_userauth_req *req, enum hs
 		HS_ENSURE_GOTO(false, HS_OK, r, out);
 	}
 	if (!req->has_sig) {
-		HS_GUARD_GOTO(send_pk_ok(a, req), r, out);
 		*res = HS_AUTH_PK_OK;
 		HS_ENSURE_GOTO(false, HS_OK, r, out);
 	}

@@ -1,6 +1,7 @@
 /* main_hsshd.c: the hsshd program: command-line flags as sshd(8) has them, configuration, host keys,
  * then inetd mode (-i) or the listener. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ struct hsshd_args {
 	int n_opts;
 	int debug;		/* number of -d */
 	bool no_daemon, log_stderr, inetd, test, dump, quiet;
+	bool rexec;		/* -R: the listener's per-connection re-execution */
 };
 
 static void
@@ -54,7 +56,7 @@ parse_args(int argc, char **argv, struct hsshd_args *a, struct hs_server_config 
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "f:p:h:dDeE:itTo:q")) != -1) {
+	while ((ch = getopt(argc, argv, "f:p:h:dDeE:itTo:qR")) != -1) {
 		if (ch == 'f')
 			a->config = optarg;
 		else if (ch == 'p')
@@ -78,6 +80,8 @@ parse_args(int argc, char **argv, struct hsshd_args *a, struct hs_server_config 
 			a->dump = true;
 		else if (ch == 'q')
 			a->quiet = true;
+		else if (ch == 'R')
+			a->rexec = true;
 		else if (ch == 'o' && a->n_opts < MAX_OPTS)
 			a->opts[a->n_opts++] = optarg;
 		else
@@ -127,6 +131,34 @@ setup_logging(const struct hsshd_args *a, const struct hs_server_config *cfg)
 	}
 }
 
+/* The listener re-executes this very file for every connection (fresh address-space layout, as
+ * sshd does); /proc/self/exe still names it if the file was replaced on disk meanwhile. */
+static const char *
+self_exe(void)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	return path;
+}
+
+/* Listener and -t: everything a connection will need must be there before the first one. */
+static int
+check_startup(struct hs_server *srv)
+{
+	if (hs_server_privsep_check() != HS_OK)
+		return 255;
+	if (hs_server_load_hostkeys(srv) != HS_OK)
+		return 255;
+	/* Validated only: the listener never uses them, and the per-connection monitors load their
+	 * own after forking their network children. */
+	hs_server_free_hostkeys(srv);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -148,16 +180,23 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (hs_crypto_init() != HS_OK)
 		hs_fatal("crypto initialisation failed");
-	if (hs_server_load_hostkeys(&srv) != HS_OK) {
-		hs_server_config_free(&cfg);
-		return a.test ? 1 : 255;
-	}
-	if (a.test) {
-		status = 0;
+	srv.argv = argv;
+	srv.exe = self_exe();
+	if (a.rexec) {
+		int nfd = fcntl(HS_REEXEC_NOTIFY_FD, F_GETFD) >= 0 ? HS_REEXEC_NOTIFY_FD : -1;
+
+		if (nfd >= 0)
+			(void)fcntl(nfd, F_SETFD, FD_CLOEXEC);
+		status = hs_server_conn_serve(&srv, STDIN_FILENO, STDOUT_FILENO, nfd);
 	} else if (a.inetd) {
 		srv.inetd = true;
-		status = hs_server_conn_serve(&srv, STDIN_FILENO, STDOUT_FILENO, -1);
-	} else {
+		status = hs_server_privsep_check() == HS_OK ?
+		    hs_server_conn_serve(&srv, STDIN_FILENO, STDOUT_FILENO, -1) : 255;
+	} else if ((status = check_startup(&srv)) != 0) {
+		status = a.test ? 1 : 255;
+	} else if (!a.test) {
+		if (srv.exe == NULL)
+			hs_fatal("cannot find my own executable for re-execution");
 		srv.debug = a.debug > 0;
 		srv.no_daemon = a.no_daemon;
 		status = hs_server_listen_run(&srv);

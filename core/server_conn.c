@@ -1,17 +1,19 @@
-/* server_conn.c: one hsshd connection: LoginGraceTime, the transport handshake with the host keys,
- * user authentication, then the connection protocol as the user. Also loads the host keys. */
+/* server_conn.c: what every hsshd process needs about a connection: clocks for LoginGraceTime,
+ * addresses, the host keys (loaded only by the monitor) and the privilege separation prerequisites. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
-#include <signal.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hs_log.h"
-#include "hs_session.h"
+#include "hs_sandbox.h"
 #include "server_impl.h"
 
 long long
@@ -89,8 +91,8 @@ hs_server_addr_str(const struct sockaddr_storage *ss, char *ip, size_t iplen, in
 	}
 }
 
-static void
-conn_addrs(struct hs_conn *cn)
+void
+hs_conn_addrs(struct hs_conn *cn)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -106,125 +108,28 @@ conn_addrs(struct hs_conn *cn)
 	hs_server_addr_str(&ss, cn->local_ip, sizeof(cn->local_ip), &cn->local_port);
 }
 
-static char grace_msg[200];
-
-/* LoginGraceTime: the backstop if a blocking call outlives the deadline. */
-static void
-grace_alarm(int sig)
+/* sshd refuses to start without its privsep user and directory; hsshd creates the directory (it
+ * is under /run, which is emptied at boot) and checks it as sshd checks a ChrootDirectory. */
+hs_err
+hs_server_privsep_check(void)
 {
-	hs_log(HS_LOG_INFO, "%s", grace_msg);
-	_exit(1);
-}
+	struct stat st;
 
-static void
-log_preauth_end(const struct hs_conn *cn, const struct hs_auth_ctx *a, hs_err r)
-{
-	const char *who = a->user == NULL ? "" : a->valid_user ? "authenticating user " :
-	    "invalid user ";
-
-	if (r == HS_ERR_TIMEOUT)
-		hs_log(HS_LOG_INFO, "%s", grace_msg);
-	else if (r == HS_ERR_EOF)
-		hs_log(HS_LOG_INFO, "Connection closed by %s%s%s%s port %d [preauth]", who,
-		    a->user ? a->user : "", a->user ? " " : "", cn->peer_ip, cn->peer_port);
-	else if (r == HS_ERR_DISCONNECT)
-		hs_log(HS_LOG_INFO, "Disconnected from %s%s%s%s port %d [preauth]", who,
-		    a->user ? a->user : "", a->user ? " " : "", cn->peer_ip, cn->peer_port);
-	else if (r != HS_ERR_AUTH)	/* MaxAuthTries has been logged already */
-		hs_verbose("Connection from %s port %d ended before authentication: %s [preauth]",
-		    cn->peer_ip, cn->peer_port, hs_err_str(r));
-}
-
-/* The session after authentication, as the user. */
-static hs_err
-run_session(struct hs_conn *cn, struct hs_auth_ctx *a)
-{
-	const struct hs_server_config *c = cn->srv->cfg;
-	char sshconn[200];
-	struct hs_session_user u = {
-		.name = a->pw.pw_name, .uid = a->pw.pw_uid, .gid = a->pw.pw_gid,
-		.home = a->pw.pw_dir, .shell = a->pw.pw_shell,
-	};
-	struct hs_session_policy pol = {
-		/* ForceCommand overrides a key's command= (sshd_config(5)). */
-		.forced_command = c->force_command ? c->force_command : a->key_opts.command,
-		.no_pty = a->key_opts.no_pty,
-		.no_port_forwarding = a->key_opts.no_port_forwarding,
-		.accept_env = c->n_accept_env ? (const char *const *)c->accept_env : NULL,
-		.ssh_connection = sshconn,
-		.client_alive_interval = (unsigned)c->client_alive_interval,
-		.client_alive_count_max = (unsigned)c->client_alive_count_max,
-		.drop_privileges = true,
-	};
-
-	snprintf(sshconn, sizeof(sshconn), "%s %d %s %d", cn->peer_ip, cn->peer_port, cn->local_ip,
-	    cn->local_port);
-	return hs_server_session_run(cn->t, &u, &pol);
-}
-
-static hs_err
-start_transport(struct hs_conn *cn)
-{
-	const struct hs_server_config *c = cn->srv->cfg;
-	struct hs_transport_cfg tc = {
-		.server = true, .kex_algs = c->kex_algs, .hostkey_algs = c->hostkey_algs,
-		.ciphers = c->ciphers, .macs = c->macs, .rekey_bytes = (uint64_t)c->rekey_bytes,
-		.rekey_seconds = (uint32_t)c->rekey_seconds, .hostkeys = cn->srv->hostkeys,
-		.n_hostkeys = cn->srv->n_hostkeys,
-	};
-
-	HS_GUARD(hs_transport_new(cn->fd_in, cn->fd_out, &tc, &cn->t));
-	return hs_transport_handshake(cn->t, hs_conn_remaining_ms(cn));
-}
-
-static void
-notify_authenticated(struct hs_conn *cn)
-{
-	if (cn->notify_fd >= 0) {
-		ssize_t w = write(cn->notify_fd, "A", 1);
-
-		(void)w;
-		close(cn->notify_fd);
-		cn->notify_fd = -1;
+	if (getpwnam(HS_PRIVSEP_USER) == NULL) {
+		hs_error("Privilege separation user %s does not exist (create it: useradd --system "
+		    "--no-create-home --home-dir %s --shell /usr/sbin/nologin %s)", HS_PRIVSEP_USER,
+		    HS_PRIVSEP_DIR, HS_PRIVSEP_USER);
+		return HS_ERR_CONFIG;
 	}
-}
-
-int
-hs_server_conn_serve(const struct hs_server *srv, int fd_in, int fd_out, int notify_fd)
-{
-	struct hs_conn cn = { .srv = srv, .fd_in = fd_in, .fd_out = fd_out, .notify_fd = notify_fd };
-	struct hs_auth_ctx a = { .cn = &cn, .cfg = srv->cfg };
-	hs_err r;
-	int status = 255;
-
-	conn_addrs(&cn);
-	hs_verbose("Connection from %s port %d on %s port %d", cn.peer_ip, cn.peer_port,
-	    cn.local_ip, cn.local_port);
-	snprintf(grace_msg, sizeof(grace_msg), "Timeout before authentication for %s port %d",
-	    cn.peer_ip, cn.peer_port);
-	if (srv->cfg->login_grace_time > 0) {
-		cn.deadline_ms = hs_server_now_ms() + (long long)srv->cfg->login_grace_time * 1000;
-		signal(SIGALRM, grace_alarm);
-		alarm((unsigned)srv->cfg->login_grace_time + 1);
+	if (stat(HS_PRIVSEP_DIR, &st) != 0 && errno == ENOENT && geteuid() == 0 &&
+	    mkdir(HS_PRIVSEP_DIR, 0755) != 0 && errno != EEXIST) {
+		hs_error("Missing privilege separation directory %s: %s", HS_PRIVSEP_DIR,
+		    strerror(errno));
+		return HS_ERR_CONFIG;
 	}
-	r = start_transport(&cn);
-	if (r == HS_OK)
-		r = hs_auth_server_run(&a);
-	if (r != HS_OK) {
-		log_preauth_end(&cn, &a, r);
-		goto out;
+	if (hs_sandbox_check_chroot(HS_PRIVSEP_DIR) != HS_OK) {
+		hs_error("Unusable privilege separation directory %s", HS_PRIVSEP_DIR);
+		return HS_ERR_CONFIG;
 	}
-	alarm(0);
-	cn.deadline_ms = 0;
-	notify_authenticated(&cn);
-	r = run_session(&cn, &a);
-	hs_log(HS_LOG_INFO, "Disconnected from user %s %s port %d", a.pw.pw_name, cn.peer_ip,
-	    cn.peer_port);
-	status = r == HS_OK ? 0 : 255;
-out:
-	hs_auth_ctx_clear(&a);
-	hs_transport_free(cn.t);
-	if (cn.notify_fd >= 0)
-		close(cn.notify_fd);
-	return status;
+	return HS_OK;
 }

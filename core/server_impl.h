@@ -13,7 +13,9 @@
 #include "hs_buf.h"
 #include "hs_err.h"
 #include "hs_log.h"
+#include "hs_monitor.h"
 #include "hs_provider.h"
+#include "hs_session.h"
 #include "hs_server_config.h"
 #include "hs_transport.h"
 
@@ -54,8 +56,22 @@ HS_MUST_USE hs_err hs_cfg_add_hostkey(struct hs_server_config *c, const char *pa
 
 /* ---- runtime state ---- */
 
+/* The unprivileged user and the empty root-owned directory of the network processes (issue 4).
+ * The install step creates the user (README); hsshd creates the directory if it is missing. */
+#ifndef HS_PRIVSEP_USER
+#define HS_PRIVSEP_USER		"hsshd"
+#endif
+#ifndef HS_PRIVSEP_DIR
+#define HS_PRIVSEP_DIR		"/run/hsshd"
+#endif
+/* -R: the listener's re-executed per-connection process gets the socket on fds 0 and 1 and the
+ * "authenticated" notification pipe on this fd (absent for -d). */
+#define HS_REEXEC_NOTIFY_FD	3
+
 struct hs_server {
 	struct hs_server_config *cfg;
+	char *const *argv;	/* for re-exec: the listener's own argument vector */
+	const char *exe;	/* for re-exec: /proc/self/exe resolved at start-up */
 	struct hs_key *hostkeys[HS_CFG_MAX_HOSTKEYS];
 	size_t n_hostkeys;
 	bool debug;		/* -d: no fork, one connection */
@@ -87,9 +103,39 @@ int hs_conn_remaining_ms(const struct hs_conn *cn);
 HS_MUST_USE hs_err hs_server_load_hostkeys(struct hs_server *srv);
 void hs_server_free_hostkeys(struct hs_server *srv);
 
-/* Serve one connection (in the child, or inline for -d/-i): handshake, authentication, session.
- * Returns the process exit status. */
-int hs_server_conn_serve(const struct hs_server *srv, int fd_in, int fd_out, int notify_fd);
+/* Serve one connection in this process (re-executed -R, or -i): become its monitor, fork the
+ * sandboxed network child, load the host keys only after that fork, answer the child's requests,
+ * then run the post-auth process. Returns the process exit status (enum hs_conn_exit). */
+int hs_server_conn_serve(struct hs_server *srv, int fd_in, int fd_out, int notify_fd);
+/* Fill cn's peer and local addresses from its socket. */
+void hs_conn_addrs(struct hs_conn *cn);
+/* Check (or create, root-owned 0755) HS_PRIVSEP_DIR and look up HS_PRIVSEP_USER; logs and
+ * returns HS_ERR_CONFIG when either is unusable. Run by the listener and -i/-t at start-up. */
+HS_MUST_USE hs_err hs_server_privsep_check(void);
+
+/* ---- the network processes' link to the monitor (server_child.c) ---- */
+struct hs_mon_req;
+
+struct hs_monlink {
+	int fd;			/* monitor socket */
+	struct hs_buf *reply;	/* holds the last reply; views in the parsed reply point here */
+};
+
+/* Send the request built in req (reset afterwards, which wipes it), read the reply and parse it
+ * into *rep. HS_ERR_PROTOCOL if the reply is FAIL-less garbage; a FAIL reply is HS_OK with
+ * rep->type == HS_MON_FAIL. Any error means the monitor is gone or misbehaves: end the process. */
+HS_MUST_USE hs_err hs_monlink_call(struct hs_monlink *l, struct hs_buf *req, struct hs_mon_req *rep);
+/* transport sign_cb: SIGN over the link (arg is the struct hs_monlink). */
+hs_err hs_monlink_sign(void *arg, size_t idx, enum hs_sig_alg alg, const uint8_t *h, size_t hlen,
+    struct hs_buf *sig);
+/* HOSTKEYS: public-only host keys into keys[] (up to max), *n set. */
+HS_MUST_USE hs_err hs_monlink_hostkeys(struct hs_monlink *l, struct hs_key **keys, size_t max,
+    size_t *n);
+
+/* The pre-auth network child, already dropped and sandboxed: transport, authentication through
+ * the monitor, then hand-over of the transport (KEYSTATE). Returns its exit status
+ * (enum hs_conn_exit; HS_EXIT_OK after a successful hand-over). */
+int hs_server_child_run(const struct hs_server *srv, struct hs_conn *cn, struct hs_monlink *l);
 
 /* Bind the listeners and run the accept loop until SIGTERM (or one connection for -d). */
 int hs_server_listen_run(struct hs_server *srv);
@@ -153,6 +199,9 @@ struct hs_userauth_req {
 	char *pk_alg;
 	const uint8_t *blob, *sig;
 	size_t blob_len, sig_len;
+	/* publickey, in the monitor: RFC 4252 7 signed data, checked by the state machine */
+	const uint8_t *signed_data;
+	size_t signed_len;
 	/* password */
 	bool change;
 	char *password, *new_password;	/* wiped on clear */
@@ -177,6 +226,7 @@ enum hs_auth_result {
 /* State of the authentication conversation for one connection. */
 struct hs_auth_ctx {
 	struct hs_conn *cn;
+	struct hs_monlink *mon;		/* network side: the monitor that decides; NULL in the monitor */
 	const struct hs_server_config *cfg;
 	char *user, *service;		/* fixed by the first request (RFC 4252 5) */
 	struct passwd pw;		/* copy of the user's entry (strings owned) */
@@ -187,13 +237,62 @@ struct hs_auth_ctx {
 	char method_detail[160];	/* "ED25519 SHA256:..." for the Accepted line */
 };
 
+/* The monitor's decisions (auth_server_pubkey.c, auth_server_password.c): nothing is sent; the
+ * monitor answers the network child. hs_auth_pubkey verifies req->signed_data. */
 HS_MUST_USE hs_err hs_auth_pubkey(struct hs_auth_ctx *a, const struct hs_userauth_req *req,
     enum hs_auth_result *res);
 HS_MUST_USE hs_err hs_auth_password(struct hs_auth_ctx *a, const struct hs_userauth_req *req,
     enum hs_auth_result *res);
+/* Monitor: fix the user (RFC 4252 5): look it up, copy the passwd entry, apply the account checks
+ * (expired, locked) and log an invalid user. Sets a->user, a->service, a->valid_user. */
+HS_MUST_USE hs_err hs_auth_bind_user(struct hs_auth_ctx *a, const char *user, const char *service);
+/* Monitor: the "Accepted/Failed/Postponed METHOD for USER from ADDR port N ssh2" line. */
+void hs_auth_log_attempt(struct hs_auth_ctx *a, const char *verb, const char *method, bool loud);
 
 /* Run the ssh-userauth service until success (HS_OK, a->user and a->pw filled) or failure. */
 HS_MUST_USE hs_err hs_auth_server_run(struct hs_auth_ctx *a);
 void hs_auth_ctx_clear(struct hs_auth_ctx *a);
+
+/* ---- the monitor (server_monitor*.c, server_postauth.c) ---- */
+
+/* The privileged side of one connection. */
+struct hs_monitor {
+	struct hs_server *srv;
+	struct hs_conn cn;		/* addresses and the network socket */
+	struct hs_mon_state st;		/* what the network process may ask, and when */
+	struct hs_auth_ctx auth;	/* the user, as the monitor verified it */
+	int fd;				/* socket to the current network process */
+	int log_fd;			/* its log datagrams (hs_log_relay) */
+	int sigsys_fd;			/* its SIGSYS report pipe */
+	int exit_w;			/* post-auth: exit events of session programs; -1 before */
+	pid_t child;			/* the current network process */
+	struct hs_buf *in, *out;	/* request and reply */
+	struct hs_buf *keystate;	/* the transport handed over by the pre-auth child */
+	bool violation;			/* a request was refused: end the connection */
+	int pass_fds[3];		/* sent after the reply (SPAWN_OK), then closed */
+	size_t n_pass;
+};
+
+/* SPAWN (post-auth): start a session program with the monitor's own policy; reply SPAWN_OK and
+ * queue its fds in m->pass_fds (server_postauth.c). */
+HS_MUST_USE hs_err hs_monitor_on_spawn(struct hs_monitor *m, const struct hs_mon_req *r);
+
+/* Read, check and answer one request from m->fd (blocking up to 5 s once a frame began).
+ * HS_ERR_EOF when the network process closed; HS_ERR_PROTOCOL when the request was refused
+ * (logged; m->violation set): the connection must end. */
+HS_MUST_USE hs_err hs_monitor_serve_one(struct hs_monitor *m);
+/* Relay every waiting log datagram of the network process. */
+void hs_monitor_drain_log(struct hs_monitor *m);
+/* Wait for the network process m->child to end and say how (SIGSYS named from its report):
+ * HS_EXIT_CRASH for a signal, otherwise its exit status. */
+int hs_monitor_reap_child(struct hs_monitor *m);
+/* The same for a waitpid status already collected (the child is then forgotten). */
+int hs_monitor_child_status(struct hs_monitor *m, int st);
+/* The session policy the monitor enforces for spawned programs (its own copy). */
+void hs_monitor_policy(const struct hs_monitor *m, struct hs_session_policy *pol,
+    struct hs_session_user *u, char *sshconn, size_t len);
+/* After KEYSTATE: fork the post-auth process as the user and serve it until it ends. Returns the
+ * connection's exit status. */
+int hs_monitor_postauth(struct hs_monitor *m);
 
 #endif

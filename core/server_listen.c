@@ -21,7 +21,9 @@
 
 struct child {
 	pid_t pid;
-	int notify_fd;		/* read end; -1 once the child authenticated */
+	int notify_fd;		/* read end; -1 once the child authenticated or ended */
+	bool authenticated;	/* it said so (PerSourcePenalties spares it) */
+	struct sockaddr_storage addr;	/* the source, for PerSourcePenalties/MaxStartups */
 };
 
 struct listener_state {
@@ -31,6 +33,7 @@ struct listener_state {
 	struct child *kids;
 	size_t n_kids, cap_kids;
 	unsigned conn_no;
+	struct hs_penalties *penalties;
 };
 
 static volatile sig_atomic_t got_term, got_chld;
@@ -159,6 +162,33 @@ should_drop(const struct listener_state *ls)
 	return (int)(rnd % 100) < p;
 }
 
+/* Unauthenticated connections from peer's PerSourceNetBlockSize block. */
+static unsigned
+count_source_startups(const struct listener_state *ls, const struct sockaddr_storage *peer)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < ls->n_kids; i++)
+		n += ls->kids[i].notify_fd >= 0 &&
+		    hs_penalties_same_block(ls->penalties, &ls->kids[i].addr, peer);
+	return n;
+}
+
+/* Why this connection is refused before a child is spent on it, or NULL. */
+static const char *
+drop_reason(const struct listener_state *ls, const struct sockaddr_storage *peer)
+{
+	unsigned per_source = hs_penalties_max_startups(ls->penalties);
+
+	if (hs_penalties_check(ls->penalties, peer, hs_server_now_ms()))
+		return "penalty: PerSourcePenalties";
+	if (per_source > 0 && count_source_startups(ls, peer) >= per_source)
+		return "past PerSourceMaxStartups";
+	if (should_drop(ls))
+		return "past MaxStartups";
+	return NULL;
+}
+
 static void
 reap_children(struct listener_state *ls)
 {
@@ -167,10 +197,16 @@ reap_children(struct listener_state *ls)
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		for (size_t i = 0; i < ls->n_kids; i++) {
+			int kind;
+
 			if (ls->kids[i].pid != pid)
 				continue;
 			if (ls->kids[i].notify_fd >= 0)
 				close(ls->kids[i].notify_fd);
+			kind = hs_penalty_for_exit(st, ls->kids[i].authenticated);
+			if (kind >= 0 && ls->penalties != NULL)
+				hs_penalties_add(ls->penalties, &ls->kids[i].addr,
+				    (enum hs_penalty_kind)kind, hs_server_now_ms());
 			ls->kids[i] = ls->kids[--ls->n_kids];
 			break;
 		}
@@ -178,7 +214,7 @@ reap_children(struct listener_state *ls)
 }
 
 static hs_err
-add_child(struct listener_state *ls, pid_t pid, int notify_fd)
+add_child(struct listener_state *ls, pid_t pid, int notify_fd, const struct sockaddr_storage *addr)
 {
 	if (ls->n_kids == ls->cap_kids) {
 		size_t nc = ls->cap_kids ? ls->cap_kids * 2 : 64;
@@ -188,8 +224,8 @@ add_child(struct listener_state *ls, pid_t pid, int notify_fd)
 		ls->kids = k;
 		ls->cap_kids = nc;
 	}
-	ls->kids[ls->n_kids].pid = pid;
-	ls->kids[ls->n_kids++].notify_fd = notify_fd;
+	ls->kids[ls->n_kids] = (struct child){ .pid = pid, .notify_fd = notify_fd, .addr = *addr };
+	ls->n_kids++;
 	return HS_OK;
 }
 
@@ -213,9 +249,37 @@ child_setup(struct listener_state *ls, int keep_fd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* In the child (or, for -d, in the listener itself): the connection's own hsshd, started afresh
+ * so that its address-space layout is new (as sshd re-executes itself), with the socket on fds
+ * 0 and 1 and the notification pipe on HS_REEXEC_NOTIFY_FD. */
+static void __attribute__((noreturn))
+reexec(struct listener_state *ls, int fd, int notify_fd)
+{
+	char *const *av = ls->srv->argv;
+	size_t n = 0;
+	char **nav;
+
+	while (av[n] != NULL)
+		n++;
+	nav = calloc(n + 2, sizeof(*nav));
+	if (nav == NULL || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
+	    (notify_fd >= 0 && dup2(notify_fd, HS_REEXEC_NOTIFY_FD) < 0) ||
+	    (notify_fd < 0 && close(HS_REEXEC_NOTIFY_FD) != 0 && errno != EBADF)) {
+		hs_error("re-exec setup: %s", strerror(errno));
+		_exit(HS_EXIT_ERROR);
+	}
+	nav[0] = av[0];
+	nav[1] = "-R";
+	for (size_t i = 1; i < n; i++)
+		nav[i + 1] = av[i];
+	execv(ls->srv->exe, nav);
+	hs_error("re-exec %s: %s", ls->srv->exe, strerror(errno));
+	_exit(HS_EXIT_ERROR);
+}
+
 /* Fork a child for the accepted socket fd. */
 static void
-spawn(struct listener_state *ls, int fd)
+spawn(struct listener_state *ls, int fd, const struct sockaddr_storage *peer)
 {
 	int pfd[2];
 	pid_t pid;
@@ -234,10 +298,10 @@ spawn(struct listener_state *ls, int fd)
 	if (pid == 0) {
 		close(pfd[0]);
 		child_setup(ls, -1);
-		_exit(hs_server_conn_serve(ls->srv, fd, fd, pfd[1]));
+		reexec(ls, fd, pfd[1]);
 	}
 	close(pfd[1]);
-	if (add_child(ls, pid, pfd[0]) != HS_OK)
+	if (add_child(ls, pid, pfd[0], peer) != HS_OK)
 		close(pfd[0]);
 }
 
@@ -247,6 +311,7 @@ handle_accept(struct listener_state *ls, int lfd)
 	struct sockaddr_storage peer, local;
 	socklen_t pl = sizeof(peer), ll = sizeof(local);
 	char pip[64], lip[64];
+	const char *why;
 	int pport, lport;
 	int fd = accept4(lfd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
 
@@ -256,24 +321,23 @@ handle_accept(struct listener_state *ls, int lfd)
 		return;
 	}
 	ls->conn_no++;
-	if (!ls->srv->debug && should_drop(ls)) {
+	why = ls->srv->debug ? NULL : drop_reason(ls, &peer);
+	if (why != NULL) {
 		if (getsockname(fd, (struct sockaddr *)&local, &ll) != 0)
 			local.ss_family = AF_UNSPEC;
 		hs_server_addr_str(&peer, pip, sizeof(pip), &pport);
 		hs_server_addr_str(&local, lip, sizeof(lip), &lport);
-		hs_info("drop connection #%u from [%s]:%d on [%s]:%d past MaxStartups",
-		    ls->conn_no - 1, pip, pport, lip, lport);
+		hs_info("drop connection #%u from [%s]:%d on [%s]:%d %s", ls->conn_no - 1, pip,
+		    pport, lip, lport, why);
 		close(fd);
 		return;
 	}
 	if (ls->srv->debug) {
-		/* -d: serve this one connection in this process, then stop. */
+		/* -d: this process becomes the connection's (sshd -d serves one connection). */
 		child_setup(ls, -1);
-		got_term = -1 - hs_server_conn_serve(ls->srv, fd, fd, -1);
-		close(fd);
-		return;
+		reexec(ls, fd, -1);
 	}
-	spawn(ls, fd);
+	spawn(ls, fd, &peer);
 	close(fd);
 }
 
@@ -283,6 +347,9 @@ handle_notify(struct listener_state *ls, int nfd)
 {
 	for (size_t i = 0; i < ls->n_kids; i++) {
 		if (ls->kids[i].notify_fd == nfd) {
+			char c;
+
+			ls->kids[i].authenticated = read(nfd, &c, 1) == 1 && c == 'A';
 			close(nfd);
 			ls->kids[i].notify_fd = -1;
 		}
@@ -366,11 +433,16 @@ hs_server_listen_run(struct hs_server *srv)
 	sigset_t unblocked;
 	int status = 0;
 
-	if (bind_all(&ls) != HS_OK)
+	if (hs_penalties_new(srv->cfg, &ls.penalties) != HS_OK)
 		return 255;
+	if (bind_all(&ls) != HS_OK) {
+		hs_penalties_free(ls.penalties);
+		return 255;
+	}
 	if (!srv->debug && !srv->no_daemon && daemon(0, 0) != 0) {
 		hs_error("daemon() failed: %s", strerror(errno));
 		close_listeners(&ls);
+		hs_penalties_free(ls.penalties);
 		return 255;
 	}
 	if (!srv->debug)
@@ -394,5 +466,6 @@ hs_server_listen_run(struct hs_server *srv)
 		if (ls.kids[i].notify_fd >= 0)
 			close(ls.kids[i].notify_fd);
 	free(ls.kids);
+	hs_penalties_free(ls.penalties);
 	return got_term > 0 ? 255 : status;
 }

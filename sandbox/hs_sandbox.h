@@ -73,6 +73,12 @@ HS_MUST_USE hs_err hs_sandbox_check_chroot(const char *dir);
  * fails. On HS_ERR_PERM the process may be half-dropped: the caller must _exit, never continue. */
 HS_MUST_USE hs_err hs_sandbox_drop(const char *user, const char *chroot_dir);
 
+/* For a root process that must stay uid 0 (the post-auth process of a root login): check and
+ * chroot into chroot_dir, chdir("/"), then drop every capability (bounding set, then permitted,
+ * effective and inheritable), verified with capget. HS_OK, or HS_ERR_PERM / HS_ERR_NOT_FOUND
+ * (logged); on failure the caller must _exit. (sandbox_root.c) */
+HS_MUST_USE hs_err hs_sandbox_drop_root(const char *chroot_dir);
+
 /* PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE 0, and hard+soft limits RLIMIT_FSIZE 0 (no file writes
  * grow anything), RLIMIT_NPROC 0 (no forks for an unprivileged user), RLIMIT_CORE 0 and
  * RLIMIT_NOFILE = highest open fd + 1 (found from /proc/self/fd, or by probing fds below the
