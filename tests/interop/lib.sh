@@ -260,6 +260,8 @@ hs_start_server()
 	fi
 	# shellcheck disable=SC2086
 	hs_server_config "$T/$name.cfg" "$port" $keys
+	# Tests fail logins on purpose, all from 127.0.0.1; Debian's sshd 9.2 lacks the keyword.
+	[ "$bin" = "$HS_BINDIR/hsshd" ] && echo "PerSourcePenalties no" >>"$T/$name.cfg"
 	"$bin" -D -f "$T/$name.cfg" -E "$T/$name.log" "$@" </dev/null >"$T/$name.out" 2>&1 &
 	HS_SERVER_PID=$!
 	HS_PIDS+=("$HS_SERVER_PID")
