@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -182,14 +184,18 @@ hs_log_set_sink(int fd)
 
 /* A datagram socket does not tell its reader that the peer closed (Linux queues nothing and
  * keeps poll quiet), but a send to a closed peer fails: probe with an empty datagram, which the
- * sandboxed process never reads. A stream or seqpacket socket reports the close itself. */
+ * sandboxed process never reads. One probe at a time: while it is still charged to our socket
+ * (SIOCOUTQ > 0; we send nothing else on it) it sits in a live peer's queue, and a closed peer's
+ * queue is purged, which frees it. A stream or seqpacket socket reports the close itself. */
 static hs_err
 relay_idle(int fd)
 {
-	int type = 0;
+	int type = 0, outq = 0;
 	socklen_t tl = sizeof(type);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 || type != SOCK_DGRAM)
+		return HS_ERR_AGAIN;
+	if (ioctl(fd, SIOCOUTQ, &outq) == 0 && outq > 0)
 		return HS_ERR_AGAIN;
 	if (send(fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
 	    (errno == ECONNREFUSED || errno == ENOTCONN || errno == EPIPE))

@@ -151,8 +151,17 @@ test_relay_empty_queue_and_eof(void **state)
 {
 	int *sv = *state;
 
+	uint8_t d[8];
+
+	/* Each idle call finds the queue empty; the closed-peer probe is sent once, not per call:
+	 * the sandboxed end holds one empty datagram however often the monitor looked. */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(hs_log_relay(sv[1], NULL), HS_ERR_AGAIN);
+	assert_int_equal(recv(sv[0], d, sizeof(d), MSG_DONTWAIT), 0);
+	assert_true(recv(sv[0], d, sizeof(d), MSG_DONTWAIT) < 0);
+	/* (and once that one is gone, the next idle call probes again) */
 	assert_int_equal(hs_log_relay(sv[1], NULL), HS_ERR_AGAIN);
-	assert_int_equal(hs_log_relay(sv[1], NULL), HS_ERR_AGAIN);	/* the probe left no trace */
+	assert_int_equal(recv(sv[0], d, sizeof(d), MSG_DONTWAIT), 0);
 	assert_int_equal(send(sv[0], "\x03last words", 11, 0), 11);
 	close(sv[0]);
 	sv[0] = -1;
