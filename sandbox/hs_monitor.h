@@ -45,11 +45,11 @@
  *
  * AUTH_USER's answer must not tell the child more than valid/invalid: the monitor does the same
  * work (and takes the same time) for an unknown user as for a known one.
- * Names (user, service, alg) are 1..HS_MON_MAX_NAME bytes, without NUL bytes (so is a password). A whole message fits in 64 KiB plus the
- * type byte and one string length (so the largest field, KEYSTATE's 64 KiB, fits; the largest
- * SPAWN, 32 KiB of command and 64 x 4 KiB of environment, does not: hs_mon_build refuses a
- * request beyond HS_MON_MAX_MSG with HS_ERR_TOO_LARGE, so a client's environment is bounded to
- * about 30 KiB in all).
+ * Names (user, service, alg) are 1..HS_MON_MAX_NAME bytes, without NUL bytes (so is a
+ * password). A whole message fits in 64 KiB plus the type byte and one string length, so the
+ * largest field, KEYSTATE's 64 KiB, fits. The largest SPAWN (32 KiB of command, 64 x 4 KiB of
+ * environment) does not: hs_mon_build refuses a message beyond HS_MON_MAX_MSG with
+ * HS_ERR_TOO_LARGE, so command, TERM, modes and environment together stay under 64 KiB.
  *
  * The monitor feeds every parsed request to hs_mon_state_check(); anything it refuses (wrong phase,
  * beyond its count, unknown type, a reply type, a body that fails a check) ends the connection:

@@ -19,7 +19,7 @@
 enum mon_kind {
 	MF_END = 0,
 	MF_U32,		/* uint32 */
-	MF_BOOL,	/* byte 0 or 1 (RFC 4251 5 allows any non-zero; we build and accept only 1) */
+	MF_BOOL,	/* byte 0 or 1 (RFC 4251 5 allows any non-zero for TRUE; we take only 1) */
 	MF_STR,		/* string of min..max bytes; text: no NUL bytes inside */
 	MF_LIST,	/* uint32 n (nmin..nmax) at off, then n strings (min..max) into items[] */
 };
@@ -80,7 +80,8 @@ static const struct mon_layout layouts[] = {
 		BOOL(spawn.pty), TEXT(spawn.term, 0, HS_MON_MAX_TERM),
 		BYTES(spawn.modes, 0, HS_MON_MAX_MODES),
 		U32(spawn.cols), U32(spawn.rows), U32(spawn.wpx), U32(spawn.hpx),
-		LIST(spawn.n_env, spawn.env, 1, HS_MON_MAX_ENV_LEN, 0, HS_MON_MAX_ENV, true, true) } },
+		LIST(spawn.n_env, spawn.env, 1, HS_MON_MAX_ENV_LEN, 0, HS_MON_MAX_ENV, true,
+			true) } },
 	{ .type = HS_MON_OK, .name = "OK", .f = { { 0 } } },
 	{ .type = HS_MON_FAIL, .name = "FAIL", .f = { { 0 } } },
 	{ .type = HS_MON_HOSTKEYS_OK, .name = "HOSTKEYS_OK", .f = { LIST(hostkeys_ok.n,
@@ -91,7 +92,8 @@ static const struct mon_layout layouts[] = {
 		.f = { TEXT(pk_ok.options, 0, HS_MON_MAX_OPTIONS) } },
 	{ .type = HS_MON_AUTH_DONE, .name = "AUTH_DONE", .f = { NAME(auth_done.user) } },
 	{ .type = HS_MON_SPAWN_OK, .name = "SPAWN_OK", .valid = valid_spawn_ok, .f = {
-		U32(spawn_ok.pid), BOOL(spawn_ok.pty), TEXT(spawn_ok.tty_name, 0, HS_MON_MAX_TTY) } },
+		U32(spawn_ok.pid), BOOL(spawn_ok.pty),
+		TEXT(spawn_ok.tty_name, 0, HS_MON_MAX_TTY) } },
 };
 
 static const struct mon_layout *

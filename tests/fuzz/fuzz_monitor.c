@@ -51,8 +51,8 @@ check_spawn_copy(const struct hs_mon_req *m)
 	    req.cols != m->u.spawn.cols || req.height_px != m->u.spawn.hpx)
 		abort();
 	for (i = 0; req.env[i] != NULL; i++)
-		if (strlen(req.env[i]) != m->u.spawn.env[i].len || strchr(req.env[i], '=') == NULL ||
-		    req.env[i][0] == '=')
+		if (strlen(req.env[i]) != m->u.spawn.env[i].len ||
+		    strchr(req.env[i], '=') == NULL || req.env[i][0] == '=')
 			abort();
 	if (i != m->u.spawn.n_env)
 		abort();

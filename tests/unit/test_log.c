@@ -97,7 +97,8 @@ test_sink_filter(void **state)
 	assert_int_equal(take(sv[1], d, sizeof(d)), 1 + 9);
 	assert_int_equal(d[0], HS_LOG_ERROR);
 	assert_string_equal((char *)d + 1, "bad thing");
-	assert_true(recv(sv[1], d, sizeof(d), MSG_DONTWAIT) < 0);	/* the DEBUG1 line was not sent */
+	/* the DEBUG1 line was not sent */
+	assert_true(recv(sv[1], d, sizeof(d), MSG_DONTWAIT) < 0);
 	assert_string_equal(logged(), "");
 	/* Back to the normal output after fd -1. */
 	hs_info("local");

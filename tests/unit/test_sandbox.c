@@ -426,8 +426,8 @@ test_postauth_rows(void **state)
 		if (rows[i].killed_as == NULL)
 			assert_exit0(&r);
 		else if (!r.sigsys || strstr(r.why, rows[i].killed_as) == NULL)
-			fail_msg("pre-auth %s: expected %s, got %s", rows[i].call, rows[i].killed_as,
-			    r.why);
+			fail_msg("pre-auth %s: expected %s, got %s", rows[i].call,
+			    rows[i].killed_as, r.why);
 	}
 }
 
@@ -542,8 +542,8 @@ child_limits_postauth(void *arg)
 	int sv[2], p[2], got, top;
 
 	(void)arg;
-	if (getrlimit(RLIMIT_NOFILE, &before) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 ||
-	    pipe(p) != 0)
+	if (getrlimit(RLIMIT_NOFILE, &before) != 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || pipe(p) != 0)
 		return 1;
 	top = p[1] > sv[1] ? p[1] : sv[1];
 	if (hs_sandbox_limits_postauth() != HS_OK)
