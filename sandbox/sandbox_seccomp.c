@@ -84,12 +84,10 @@ static const struct hs_sandbox_rule rules[] = {
 	/* hs_transport_new, which both phases call under the filter (server_child.c creates the
 	 * pre-auth transport after hs_sandbox_apply; hs_transport_import post-auth), makes the
 	 * connection non-blocking; post-auth, so are the fds the monitor passes (pty master,
-	 * pipes). Status flags of our own fds only: no F_SETOWN/F_SETSIG, no locks, no F_DUPFD. */
+	 * pipes). Status flags of our own fds only: no F_SETOWN/F_SETSIG, no locks, no F_DUPFD,
+	 * no F_SETFD (passed fds arrive close-on-exec via MSG_CMSG_CLOEXEC; nothing here execs). */
 	ALLOW_EQ("fcntl", BOTH, 1, F_GETFL),
 	ALLOW_EQ("fcntl", BOTH, 1, F_SETFL),
-	/* Post-auth: close-on-exec (meaningless under this filter, which refuses execve, but cheap
-	 * to allow for code shared with the unsandboxed server). */
-	ALLOW_EQ("fcntl", POST, 1, F_SETFD),
 	/* hs_transport_new names the peer of the connection for its log lines; reads only the
 	 * address of a socket we hold, which the child already knows. */
 	ALLOW("getpeername", BOTH),
@@ -99,9 +97,10 @@ static const struct hs_sandbox_rule rules[] = {
 	 * request: no TIOCSTI (faking input), no TIOCSCTTY, nothing that reads terminal state. */
 	ALLOW_EQ("ioctl", POST, 1, TIOCSWINSZ),
 	/* RFC 4254 6.9 "signal" requests and SIGHUP when a channel closes under a running program.
-	 * The kernel lets a process signal only processes of its own uid, and those are the
-	 * user's anyway; pid must be positive (sign bit clear), so never a process group nor
-	 * every process (-1). The signal number cannot be bounded to a set with one comparison. */
+	 * The kernel lets a process without CAP_KILL signal only processes of its own uid, which
+	 * the logged-in user controls anyway (for a root login: root's). pid's sign bit must be
+	 * clear: never another process group nor every process (-1); 0, our own group, reaches
+	 * only same-uid members. The signal number cannot be bounded to a set with one comparison. */
 	ALLOW_IF("kill", POST, 0, 0x80000000u, 0),
 	/* Filesystem probes: fail softly. The child is chrooted into an empty directory anyway. */
 	DENY("open"),			/* localtime's /etc/localtime, NSS, /dev/urandom fallbacks */
