@@ -103,6 +103,12 @@ int hs_transport_timeout_ms(const struct hs_transport *t);
 void hs_transport_stats(const struct hs_transport *t, uint64_t *bytes_in, uint64_t *bytes_out,
     uint64_t *kex_count);
 
+/* No automatic rekey (by volume or time) while hold is true; an explicit hs_transport_rekey() and
+ * a peer's KEXINIT still run. hsshd's pre-auth child holds it, so that a tiny server RekeyLimit
+ * cannot start a key exchange between USERAUTH_SUCCESS and the hand-over below; the importing
+ * process starts without the hold and rekeys at once if due. */
+void hs_transport_hold_rekey(struct hs_transport *t, bool hold);
+
 /* Privilege separation: hand the live connection to another process (core/transport_state.c).
  * Export appends t's whole state (keys, IVs, cipher positions, sequence numbers, RekeyLimit
  * counters, session id, versions, strict-KEX flag, input read but not yet processed) to out as one

@@ -275,7 +275,7 @@ hs_kex_check_rekey(struct hs_transport *t)
 	/* Like OpenSSH: no automatic rekey before authentication (OpenSSH peers refuse KEXINIT while
 	 * authenticating), and at least one packet under each set of keys, so that tiny limits still
 	 * make progress. An explicit hs_transport_rekey() is not limited. */
-	if (!t->authenticated || (t->out.packets == 0 && t->in.packets == 0))
+	if (!t->authenticated || t->hold_rekey || (t->out.packets == 0 && t->in.packets == 0))
 		return HS_OK;
 	due = t->out.bytes >= t->rekey_bytes || t->in.bytes >= t->rekey_bytes ||
 	    (t->cfg.rekey_seconds != 0 &&

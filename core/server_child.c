@@ -121,6 +121,7 @@ start_transport(const struct hs_server *srv, struct hs_conn *cn, struct hs_monli
 	};
 
 	HS_GUARD(hs_transport_new(cn->fd_in, cn->fd_out, &tc, &cn->t));
+	hs_transport_hold_rekey(cn->t, true);	/* the post-auth process rekeys, not us */
 	HS_GUARD(hs_transport_handshake(cn->t, hs_conn_remaining_ms(cn)));
 	sid = hs_transport_session_id(cn->t, &sid_len);
 	HS_ENSURE(sid != NULL, HS_ERR_INTERNAL);

@@ -373,3 +373,9 @@ hs_transport_rekey(struct hs_transport *t)
 		return HS_OK;
 	return hs_kex_start(t);
 }
+
+void
+hs_transport_hold_rekey(struct hs_transport *t, bool hold)
+{
+	t->hold_rekey = hold;
+}

@@ -110,6 +110,7 @@ struct hs_transport {
 	bool strict;			/* strict KEX agreed (PROTOCOL 1.10) */
 	bool peer_ext_info;		/* client offered ext-info-c (server side) */
 	bool authenticated;		/* USERAUTH_SUCCESS seen: automatic rekeying allowed */
+	bool hold_rekey;		/* hs_transport_hold_rekey: no automatic rekey (hand-over) */
 	time_t last_kex_time;
 	uint64_t rekey_bytes;
 

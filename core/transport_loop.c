@@ -207,7 +207,7 @@ hs_transport_timeout_ms(const struct hs_transport *t)
 
 	/* Nothing is due while hs_kex_check_rekey() would decline (no busy polling). */
 	if (t->cfg.rekey_seconds == 0 || t->kex_count == 0 || t->kex_state != HS_KEXS_IDLE ||
-	    !t->authenticated || (t->out.packets == 0 && t->in.packets == 0))
+	    !t->authenticated || t->hold_rekey || (t->out.packets == 0 && t->in.packets == 0))
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	due = ((int64_t)t->last_kex_time + t->cfg.rekey_seconds - ts.tv_sec) * 1000;
