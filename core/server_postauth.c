@@ -51,55 +51,18 @@ hs_monitor_policy(const struct hs_monitor *m, struct hs_session_policy *pol,
 
 /* ---- the monitor's side ---- */
 
-static void
-free_strv(char **v)
-{
-	if (v == NULL)
-		return;
-	for (size_t i = 0; v[i] != NULL; i++)
-		hs_free_wiped(v[i], strlen(v[i]));
-	free(v);
-}
-
-static char *
-view_dup(const struct hs_mon_str *s)
-{
-	char *p = malloc(s->len + 1);
-
-	if (p != NULL) {
-		memcpy(p, s->p, s->len);
-		p[s->len] = '\0';
-	}
-	return p;
-}
-
 hs_err
 hs_monitor_on_spawn(struct hs_monitor *m, const struct hs_mon_req *r)
 {
 	struct hs_session_policy pol;
 	struct hs_session_user u;
 	struct hs_spawn_res res = { .ptm = -1, .in = -1, .out = -1, .err = -1 };
-	struct hs_spawn_req q = {
-		.pty = r->u.spawn.pty, .modes = r->u.spawn.modes.p, .modes_len = r->u.spawn.modes.len,
-		.cols = r->u.spawn.cols, .rows = r->u.spawn.rows, .width_px = r->u.spawn.wpx,
-		.height_px = r->u.spawn.hpx,
-	};
-	char sshconn[200], *command = NULL, *term = NULL, **env = NULL;
-	hs_err rr = HS_ERR_ALLOC;
+	struct hs_spawn_req q;
+	char sshconn[200];
+	void *store = NULL;
+	hs_err rr;
 
-	env = calloc(r->u.spawn.n_env + 1, sizeof(*env));
-	if (env == NULL)
-		goto out;
-	for (uint32_t i = 0; i < r->u.spawn.n_env; i++)
-		if ((env[i] = view_dup(&r->u.spawn.env[i])) == NULL)
-			goto out;
-	if (r->u.spawn.has_command && (command = view_dup(&r->u.spawn.command)) == NULL)
-		goto out;
-	if ((term = view_dup(&r->u.spawn.term)) == NULL)
-		goto out;
-	q.command = command;
-	q.term = term[0] ? term : NULL;
-	q.env = (const char *const *)env;
+	HS_GUARD(hs_mon_spawn_req(r, &q, &store));
 	hs_monitor_policy(m, &pol, &u, sshconn, sizeof(sshconn));
 	if (hs_session_spawn(&u, &pol, &q, &res) != HS_OK) {
 		rr = hs_mon_build_fail(m->out);	/* refused (no-pty) or failed: not a violation */
@@ -117,9 +80,7 @@ hs_monitor_on_spawn(struct hs_monitor *m, const struct hs_mon_req *r)
 	}
 	hs_debug("session program pid %ld for %s", (long)res.pid, u.name);
 out:
-	free(command);
-	free(term);
-	free_strv(env);
+	free(store);
 	return rr;
 }
 
