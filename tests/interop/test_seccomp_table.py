@@ -17,6 +17,7 @@ to hsshd's uid (setresuid/setuid arguments in its trace), else POST. Asserted:
 So the table stays minimal: a new row nobody uses fails here until someone justifies it.
 HS_IMPL=openssh traces Debian's sshd instead (user sshd) to prove the trace parsing; the table
 checks then fail by design (sshd has its own policy)."""
+import atexit
 import hashlib
 import os
 import pwd
@@ -169,10 +170,18 @@ class Traced:
         if self.proc is not None:
             kids = hslib.proc_children(self.proc.pid)
             self.listener = kids[0] if kids else None
+        # strace killed by the harness detaches and leaves the listener running: end it first
+        # (atexit runs this before the harness's own cleanup).
+        atexit.register(self.stop)
 
     def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
         if self.listener is not None:
-            os.kill(self.listener, 15)
+            try:
+                os.kill(self.listener, 15)
+            except ProcessLookupError:
+                pass
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
