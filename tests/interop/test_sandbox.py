@@ -225,8 +225,9 @@ def known_hosts(h, port, pubs):
 
 def find_preauth(listener, limit=10):
     """The only (monitor, pre-auth child) pair below listener, waiting for it to appear."""
-    pairs = wait_for(lambda: hslib.preauth_children(listener), limit)
-    return pairs[0] if pairs and len(pairs) == 1 else (None, None)
+    # exactly one: the port probe's connection (hslib.wait_port) may still be ending
+    pairs = wait_for(lambda: len(p := hslib.preauth_children(listener)) == 1 and p, limit)
+    return pairs[0] if pairs else (None, None)
 
 
 # --- (a) forbidden syscalls -------------------------------------------------------------------

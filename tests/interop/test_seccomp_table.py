@@ -53,6 +53,8 @@ _BOTH = {
     "mmap": "glibc malloc above its mmap threshold (a near-256 kB packet), and ASan's allocator",
     "munmap": "free() of such a block (made pre-auth by plain builds)",
     "madvise": "ASan builds (made there post-auth): new heap shadow is marked MADV_NOHUGEPAGE",
+    "restart_syscall": "made when the stop/continue above lands in a poll with a timeout, "
+                       "as it usually does; a busy machine may miss that moment",
 }
 EXCEPTIONS = {
     "PRE": dict(_BOTH, write="the SIGSYS reporter's record, only on a violation "
