@@ -11,8 +11,8 @@
     control that proves the search works); no PKCS#11/TPM library is mapped in the child;
 (c) the pre-auth child runs as hsshd (all uids and gids), no_new_privs, seccomp filter mode, no
     capabilities, chrooted to /run/hsshd; during a session the post-auth process (the user's
-    uid, a child of the monitor) is filtered and chrooted too, while the session program is a
-    child of the monitor, unfiltered, as the user;
+    uid, a child of the monitor) is filtered and chrooted too and holds no host-key bytes
+    either, while the session program is a child of the monitor, unfiltered, as the user;
 (d) Sandbox no: no filter, but still hsshd's uid and the chroot, an ERROR line saying so, and
     logins work.
 HS_IMPL=openssh runs (b) and the pre-auth part of (c) against Debian's sshd (user sshd, chroot
@@ -357,14 +357,17 @@ def dump_tree(pid, depth=0):
     return "; ".join(x for x in out if x)
 
 
-def test_postauth(h, host, ident):
-    srv = Server(h, "post", [host], args=["-o", "LogLevel=DEBUG1"])
+def test_postauth(h, hostkeys, ident):
+    srv = Server(h, "post", hostkeys, args=["-o", "LogLevel=DEBUG1"])
     if srv.port is None:
         h.fail("start hsshd (post)")
         return
-    known_hosts(h, srv.port, [host + ".pub"])
+    known_hosts(h, srv.port, [k + ".pub" for k in hostkeys])
+    secrets = {}
+    for k in hostkeys:
+        secrets.update(key_secrets(k))
     user = pwd.getpwnam(hslib.USER)
-    sess = srv.ssh(hslib.USER, "exec sleep 10", ident, background=True)
+    sess = srv.ssh(hslib.USER, "exec sleep 14", ident, background=True)
     try:
         def find():
             mons = [m for m in hslib.proc_children(srv.proc.pid) if proc_ids(m) == [0] * 4]
@@ -395,6 +398,16 @@ def test_postauth(h, host, ident):
         h.expect("post-auth process: Gid", [user.pw_gid] * 4, proc_ids(post, "Gid"))
         h.expect("post-auth process: root directory", hslib.PRIVSEP_DIR,
                  proc_readlink(post, "root"))
+        # It runs as the user: host keys in its memory would be the user's to read.
+        chunks, n = read_memory(post)
+        found = search(chunks, patterns(secrets))
+        print("    searched %d regions, %.1f MB of the post-auth process"
+              % (n, sum(len(c) for c in chunks) / 1e6))
+        h.check("post-auth process's memory holds no host-key bytes", not found,
+                ", ".join(sorted(found)))
+        found = search(read_memory(mon)[0], patterns(secrets))
+        h.check("control: the monitor of this session holds the ed25519 seed",
+                "ed25519 seed" in found)
         st = proc_status(prog)
         h.expect("session program: Seccomp (0 = none)", "0", st.get("Seccomp"))
         h.expect("session program: Uid", [user.pw_uid] * 4, proc_ids(prog))
@@ -444,7 +457,7 @@ def main():
     parts = [("(b, c) pre-auth child", lambda: test_preauth(h, hostkeys, ident))]
     if not OPENSSH:
         parts = [("(a) forbidden syscalls", lambda: test_hooks(h, hostkeys[0], ident))] + parts
-        parts += [("(c) post-auth", lambda: test_postauth(h, hostkeys[0], ident)),
+        parts += [("(c) post-auth", lambda: test_postauth(h, hostkeys, ident)),
                   ("(d) Sandbox no", lambda: test_sandbox_off(h, hostkeys[0], ident))]
     for label, fn in parts:
         print("-- " + label, flush=True)
