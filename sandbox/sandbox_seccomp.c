@@ -36,23 +36,16 @@
 static const struct hs_sandbox_rule rules[] = {
 	/* I/O on the connection socket, the monitor socketpair and the log pipe. */
 	ALLOW("read", BOTH),		/* packets in, monitor replies */
-	ALLOW("write", BOTH),		/* packets out, monitor requests, stderr logging */
-	ALLOW("readv", BOTH),		/* libc stdio may gather */
-	ALLOW("writev", BOTH),		/* syslog(3) and stdio scatter writes */
+	ALLOW("write", BOTH),		/* packets out, monitor requests, the SIGSYS record */
 	ALLOW("poll", BOTH),		/* the event loop (libc poll on x86_64) */
 	ALLOW("ppoll", BOTH),		/* poll on arches without poll(2), and newer libcs */
-	ALLOW("recvmsg", BOTH),		/* monitor replies with SCM_RIGHTS fds */
-	ALLOW("sendmsg", BOTH),		/* monitor requests, passing fds */
-	/* syslog(3) send()s on its socket opened before the filter: only to a connected
-	 * peer (dest_addr == NULL), so no datagrams can be aimed anywhere else. */
+	ALLOW("recvmsg", POST),		/* session fds from the monitor (SCM_RIGHTS) */
+	/* Log lines to the monitor (hs_log_set_sink: send(2) on a connected datagram socket):
+	 * only to the connected peer (dest_addr == NULL), so nothing can be aimed elsewhere. */
 	ALLOW_EQ("sendto", BOTH, 4, 0),
-	ALLOW("shutdown", BOTH),	/* half-close the connection at disconnect */
-	ALLOW("close", BOTH),		/* fds the child owns */
+	ALLOW("close", POST),		/* a session's fds when its channel closes */
 	/* Process lifetime and signals. */
-	ALLOW("exit", BOTH),		/* thread exit in libc's paths */
 	ALLOW("exit_group", BOTH),	/* _exit, exit */
-	ALLOW("rt_sigreturn", BOTH),	/* return from any handler, including the SIGSYS reporter */
-	ALLOW("rt_sigprocmask", BOTH),	/* libc blocks signals around critical sections */
 	/* Resumes a poll, nanosleep or futex wait with a timeout after the process was stopped
 	 * and continued (SIGSTOP/SIGCONT, which the logged-in user may send to the post-auth
 	 * process): the kernel makes the process call it; it can only redo the interrupted call. */
@@ -65,22 +58,13 @@ static const struct hs_sandbox_rule rules[] = {
 	ALLOW("sigaltstack", BOTH),
 	/* Time: usually vDSO, but the vDSO falls back to the syscall on some clock sources. */
 	ALLOW("clock_gettime", BOTH),	/* timeouts, rekey by time */
-	ALLOW("gettimeofday", BOTH),	/* syslog timestamps */
-	ALLOW("time", BOTH),		/* time(3) */
-	ALLOW("nanosleep", BOTH),	/* back-off on EAGAIN */
-	ALLOW("clock_nanosleep", BOTH),	/* nanosleep(3) in current glibc */
-	ALLOW("sched_yield", BOTH),	/* libc lock contention */
-	ALLOW("getpid", BOTH),		/* syslog(3) LOG_PID, log prefixes */
+	ALLOW("getpid", BOTH),		/* the DRBG's fork check (hw/crypto_soft.c) */
 	ALLOW("gettid", BOTH),		/* harmless; glibc's raise(3) and the sanitizer runtime */
-	ALLOW("getrandom", BOTH),	/* DRBG reseeding without a device file */
 	/* Memory: no executable mappings, so no new code can be made runnable. */
 	ALLOW("brk", BOTH),		/* malloc's main arena */
 	ALLOW_IF("mmap", BOTH, 2, PROT_EXEC, 0),	/* large malloc blocks, without PROT_EXEC */
-	ALLOW_IF("mprotect", BOTH, 2, PROT_EXEC, 0),	/* malloc's non-main arenas grow this way */
 	ALLOW("munmap", BOTH),		/* free of large blocks */
-	ALLOW("mremap", BOTH),		/* realloc of large blocks */
 	ALLOW("madvise", BOTH),		/* free() returns pages with MADV_DONTNEED */
-	ALLOW("futex", BOTH),		/* libc locks (stdio, malloc) */
 	/* hs_transport_new, which both phases call under the filter (server_child.c creates the
 	 * pre-auth transport after hs_sandbox_apply; hs_transport_import post-auth), makes the
 	 * connection non-blocking; post-auth, so are the fds the monitor passes (pty master,
