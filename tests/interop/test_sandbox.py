@@ -272,6 +272,10 @@ def test_hooks(h, host, ident):
         h.check("hook %s: a new login works afterwards" % name,
                 r.returncode == 0 and r.stdout == "after\n",
                 "exit %d, %r" % (r.returncode, r.stderr[-200:]))
+    def leftovers():
+        return [(p, proc_stat(p)) for p in descendants(srv.proc.pid)]
+    left = wait_for(lambda: not leftovers(), 10) or leftovers()
+    h.check("no process (monitor, child, zombie) left below the listener", left is True, left)
     # The log level of the server is ERROR: every line seen above was logged at ERROR or FATAL.
     n = len(re.findall(r"sandbox violation", srv.logtext()))
     h.check("four violations logged at ERROR level (LogLevel ERROR)", n == len(HOOKS),
