@@ -182,6 +182,15 @@ hs_log_set_sink(int fd)
 	log_st.sink = fd;
 }
 
+void
+hs_log_detach(void)
+{
+	if (log_st.file != NULL)
+		fclose(log_st.file);
+	log_st.file = NULL;
+	closelog();
+}
+
 /* A datagram socket does not tell its reader that the peer closed (Linux queues nothing and
  * keeps poll quiet), but a send to a closed peer fails: probe with an empty datagram, which the
  * sandboxed process never reads. One probe at a time: while it is still charged to our socket

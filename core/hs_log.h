@@ -43,6 +43,10 @@ void hs_log_set_prefix(const char *prefix);
  * an empty datagram. */
 #define HS_LOG_MAX_LINE	1024
 void hs_log_set_sink(int fd);
+/* In a process that logs through the sink from now on: close the log file (-E) and the syslog
+ * connection, so that a compromised sandboxed process holds no descriptor it could use to write
+ * forged lines into the server's log. */
+void hs_log_detach(void);
 HS_MUST_USE hs_err hs_log_relay(int fd, const char *suffix);
 
 void hs_log(enum hs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -2,6 +2,7 @@
  * monitor. The child runs chrooted as HS_PRIVSEP_USER under the seccomp filter: it parses every
  * byte from the network, holds only public host keys, asks the monitor to sign and to decide on
  * authentication, and after success hands the live transport over (KEYSTATE) and exits. */
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,6 +10,20 @@
 #include "hs_monitor.h"
 #include "hs_ssh.h"
 #include "server_impl.h"
+
+void
+hs_server_child_stdio(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	hs_log_detach();
+	if (fd >= 0) {
+		if (fd != STDERR_FILENO)
+			(void)dup2(fd, STDERR_FILENO);
+		if (fd != STDERR_FILENO)
+			close(fd);
+	}
+}
 
 hs_err
 hs_monlink_call(struct hs_monlink *l, struct hs_buf *req, struct hs_mon_req *rep)

@@ -132,6 +132,10 @@ hs_err hs_monlink_sign(void *arg, size_t idx, enum hs_sig_alg alg, const uint8_t
 HS_MUST_USE hs_err hs_monlink_hostkeys(struct hs_monlink *l, struct hs_key **keys, size_t max,
     size_t *n);
 
+/* In a network process, once its log lines go to the monitor: close the log file and syslog
+ * connection and point stderr at /dev/null, so it holds no way into the server's log. */
+void hs_server_child_stdio(void);
+
 /* The pre-auth network child, already dropped and sandboxed: transport, authentication through
  * the monitor, then hand-over of the transport (KEYSTATE). Returns its exit status
  * (enum hs_conn_exit; HS_EXIT_OK after a successful hand-over). */

@@ -41,6 +41,7 @@ preauth_child(struct hs_monitor *m, int fd, int log_fd, int sys_fd)
 	if (hs_crypto_init() != HS_OK || hs_buf_new(HS_MON_MAX_MSG, &l.reply) != HS_OK)
 		_exit(HS_EXIT_ERROR);
 	hs_log_set_sink(log_fd);
+	hs_server_child_stdio();
 	if (hs_sandbox_sigsys_report(sys_fd) != HS_OK ||
 	    hs_sandbox_drop(HS_PRIVSEP_USER, HS_PRIVSEP_DIR) != HS_OK)
 		_exit(HS_EXIT_ERROR);

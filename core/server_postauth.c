@@ -235,6 +235,7 @@ static hs_err
 pa_drop(struct hs_monitor *m, int log_fd, int sys_fd)
 {
 	hs_log_set_sink(log_fd);
+	hs_server_child_stdio();
 	HS_GUARD(hs_sandbox_sigsys_report(sys_fd));
 	if (m->auth.pw.pw_uid == 0)
 		HS_GUARD(hs_sandbox_drop_root(HS_PRIVSEP_DIR));

@@ -309,6 +309,8 @@ def test_preauth(h, hostkeys, ident):
             h.check("the monitor logged this child's pid", str(child) in logged,
                     "logged %s" % logged)
         check_preauth_status(h, child, "pre-auth child")
+        if not OPENSSH:
+            check_no_log_fd(h, child, "pre-auth child", srv.log)
         maps = open("/proc/%d/maps" % child).read()
         libs = [lib for lib in FORBIDDEN_LIBS if lib in maps]
         h.check("no PKCS#11/TPM library mapped in the pre-auth child", not libs, libs)
@@ -328,6 +330,26 @@ def test_preauth(h, hostkeys, ident):
         h.check("control: the monitor's memory holds the ed25519 seed", "ed25519 seed" in found)
     finally:
         t.close()
+
+
+def fd_targets(pid):
+    """{fd: target} of a process's open descriptors."""
+    out = {}
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            out[int(fd)] = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            pass
+    return out
+
+
+def check_no_log_fd(h, pid, what, log):
+    """A network process logs through its monitor: no descriptor on the server's log file
+    (it could append forged lines), stderr on /dev/null."""
+    fds = fd_targets(pid)
+    h.check("%s: no descriptor on the log file" % what,
+            os.path.realpath(log) not in fds.values(), repr(fds))
+    h.expect("%s: stderr" % what, "/dev/null", fds.get(2))
 
 
 def check_preauth_status(h, pid, what):
@@ -402,6 +424,7 @@ def test_postauth(h, hostkeys, ident):
         h.expect("post-auth process: Gid", [user.pw_gid] * 4, proc_ids(post, "Gid"))
         h.expect("post-auth process: root directory", hslib.PRIVSEP_DIR,
                  proc_readlink(post, "root"))
+        check_no_log_fd(h, post, "post-auth process", srv.log)
         # It runs as the user: host keys in its memory would be the user's to read.
         chunks, n = read_memory(post)
         found = search(chunks, patterns(secrets))
