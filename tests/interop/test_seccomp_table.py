@@ -11,9 +11,7 @@ filter, the syscalls it made after loading it are collected; its phase is PRE if
 to hsshd's uid (setresuid/setuid arguments in its trace), else POST. Asserted:
 - every syscall made under a filter is in the table for that phase (ALLOW or DENY rows), and no
   process died of SIGSYS;
-- every ALLOW row of each phase was made at least once, or is in EXCEPTIONS below with a reason
-  (or in TO_REMOVE: rows found unused and unjustified when this test was written, printed as a
-  warning on every run until the table drops them).
+- every ALLOW row of each phase was made at least once, or is in EXCEPTIONS below with a reason.
 So the table stays minimal: a new row nobody uses fails here until someone justifies it.
 HS_IMPL=openssh traces Debian's sshd instead (user sshd) to prove the trace parsing; the table
 checks then fail by design (sshd has its own policy)."""
@@ -44,8 +42,6 @@ _BOTH = {
     "ppoll": "glibc's poll(3) on architectures without poll(2) (aarch64); x86_64 makes poll",
     "clock_gettime": "vDSO on x86_64; the syscall when the clock source has no vDSO read "
                      "(some hypervisors)",
-    "getrandom": "wolfSSL's Hash_DRBG reseeds after its reseed interval of generate calls, far "
-                 "beyond these sessions",
     "gettid": "ASan's error report names the thread: a finding in the child is reported, not "
               "turned into SIGSYS",
     "sigaltstack": "ASan builds (made there): the runtime removes its alternate stack at _exit",
@@ -61,22 +57,10 @@ EXCEPTIONS = {
                              "(sandbox_sigsys.c; test_sandbox.py makes one)"),
     "POST": dict(_BOTH),
 }
-# Rows for which this test found neither a use (ASan and plain builds, x86_64, the sessions
-# above plus near-256 kB packets and a stop/continue in each phase) nor a reason in the code when
-# it was written: no call on the filtered processes' code paths (nanosleep, shutdown, readv,
-# writev, sendmsg, time, gettimeofday), no thread (exit, futex, sched_yield, mprotect of non-main malloc
-# arenas), hs_buf never reallocs (mremap), no signal handler that returns in the
-# children (rt_sigreturn, rt_sigprocmask), no fds received or closed pre-auth (recvmsg, close).
-# Listed so that the test ratchets from here (any OTHER unused row fails); the table should drop
-# them, and then this list. Printed on every run.
-TO_REMOVE = {
-    "PRE": {"close", "exit", "futex", "mprotect", "mremap", "nanosleep",
-            "clock_nanosleep", "readv", "writev", "recvmsg", "sendmsg", "sched_yield",
-            "shutdown", "rt_sigprocmask", "rt_sigreturn", "time", "gettimeofday"},
-    "POST": {"exit", "futex", "mprotect", "mremap", "nanosleep", "clock_nanosleep",
-             "readv", "writev", "sendmsg", "sched_yield", "shutdown", "rt_sigprocmask",
-             "rt_sigreturn", "time", "gettimeofday"},
-}
+# Rows this test once found neither used nor justified, kept here until the table dropped them.
+# The table has dropped them all (ASan and plain builds, x86_64): any unused row without a reason
+# in EXCEPTIONS now fails.
+TO_REMOVE = {"PRE": set(), "POST": set()}
 
 
 def parse_table(path):
