@@ -126,6 +126,35 @@ xc=$(cps hssh-sshd)
 printf '%-32s %10s %10s %7s\n' "ssh -> sshd vs ssh -> hsshd" "$o" "$xs" "$(ratio "$xs" "$o")"
 printf '%-32s %10s %10s %7s\n' "ssh -> sshd vs hssh -> sshd" "$o" "$xc" "$(ratio "$xc" "$o")"
 
+# Server capacity: sequential logins mostly measure the client's and the network's waits
+# (OpenSSH's ssh spends ~180 ms of a login idle, here and against either server). What limits how
+# many connections a server accepts per second is the CPU it spends on each: the user+sys time of
+# the listener's whole process tree (children are charged to it when reaped), per login. Both
+# sides run the same user's `true` through the same shell, which is in both figures.
+tree_ticks()	# tree_ticks PID: utime+stime+cutime+cstime of PID, in clock ticks
+{
+	awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"
+}
+cpu_per_login()	# cpu_per_login SIDE PID: ms of server CPU per login (ssh as the client)
+{
+	local side=$1 pid=$2 a b i
+	a=$(tree_ticks "$pid")
+	for i in $(seq 1 "$CONNS"); do
+		cl "$side" -o KexAlgorithms=curve25519-sha256 "$HS_USER@127.0.0.1" true </dev/null \
+		    2>/dev/null
+	done
+	sleep 1
+	b=$(tree_ticks "$pid")
+	awk -v d="$((b - a))" -v n="$CONNS" -v hz="$(getconf CLK_TCK)" \
+	    'BEGIN { printf "%.1f", d * 1000 / hz / n }'
+}
+co=$(cpu_per_login openssh "$PID_OSSH")
+ch=$(cpu_per_login ssh-hsshd "$PID_HS")
+printf '%-32s %10s %10s %7s\n' "server CPU ms/login (ssh client)" "$co" "$ch" "$(ratio "$ch" "$co")"
+printf '%-32s %10s %10s %7s\n' "capacity, logins per CPU-second" \
+    "$(awk -v c="$co" 'BEGIN { printf "%.0f", 1000 / c }')" \
+    "$(awk -v c="$ch" 'BEGIN { printf "%.0f", 1000 / c }')" "$(ratio "$co" "$ch")"
+
 # --- 3. RSS per idle connection -----------------------------------------------------------
 # server_rss PID: kB of VmRSS summed over the descendants of PID, minus the users' programs.
 server_rss()
