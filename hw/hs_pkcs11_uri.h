@@ -67,15 +67,19 @@ void hs_p11uri_free(struct hs_p11uri *u);
 
 /* The canonical text of u (attributes in the order above, values percent-encoded where RFC 7512
  * requires: everything outside unreserved / ":" "[" "]" "@" "!" "$" "'" "(" ")" "*" "+" "," "="
- * "&" in path values, "&" and ";" always), for logs and for hssh-provision to print. Parsing the
- * result gives back an equal struct. *out is the caller's to free. */
+ * in path values, and outside those and "/" "?" "|" in query values; so "&", ";" and "%" always),
+ * for logs and for hssh-provision to print. Parsing the result gives back an equal struct.
+ * *out is the caller's to free. HS_ERR_TOO_LARGE (*out NULL) if the text would be longer than
+ * HS_P11URI_MAX, which hs_p11uri_parse would refuse; HS_ERR_ALLOC. */
 HS_MUST_USE hs_err hs_p11uri_format(const struct hs_p11uri *u, char **out);
 
 /* Read the PIN named by u->pin_source ("file:/path" or an absolute path): the file's first line
  * without its newline, at most 256 bytes. The file must be a regular file not readable or
  * writable by group or others (as ssh checks private keys), else HS_ERR_PERM (logged).
- * HS_ERR_NOT_FOUND if u has no pin_source or the file is missing. *pin is wiped and freed by the
- * caller (hs_free_wiped). */
+ * A symbolic link is refused (HS_ERR_PERM). HS_ERR_NOT_FOUND if u has no pin_source or the file
+ * is missing; HS_ERR_TOO_LARGE for a longer first line (its "\n" or "\r\n" not counted);
+ * HS_ERR_FORMAT for a relative path or a NUL byte in the PIN; HS_ERR_IO. On failure *pin is NULL
+ * and *len 0. *pin is wiped and freed by the caller (hs_free_wiped). */
 HS_MUST_USE hs_err hs_p11uri_read_pin(const struct hs_p11uri *u, char **pin, size_t *len);
 
 #endif
