@@ -373,8 +373,10 @@ hs_p11uri_parse(const char *s, struct hs_p11uri *out)
 	hs_err r;
 
 	memset(out, 0, sizeof(*out));
-	if (s == NULL)
+	if (s == NULL) {
+		hs_error("pkcs11 URI: none given");
 		return HS_ERR_FORMAT;
+	}
 	if ((len = strnlen(s, HS_P11URI_MAX + 1)) > HS_P11URI_MAX) {
 		hs_error("pkcs11 URI longer than %d bytes", HS_P11URI_MAX);
 		return HS_ERR_TOO_LARGE;
@@ -492,8 +494,11 @@ pin_path(const char *src, const char **path)
 {
 	if (strncasecmp(src, "file:", 5) == 0) {
 		src += 5;
+		/* A file URI with a host ("file://host/p") names no local path. */
 		if (strncmp(src, "///", 3) == 0)
 			src += 2;
+		else if (strncmp(src, "//", 2) == 0)
+			src = "";
 	}
 	if (src[0] != '/') {
 		hs_error("pkcs11 URI: pin-source must be file:/PATH or an absolute path");

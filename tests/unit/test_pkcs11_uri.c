@@ -42,12 +42,42 @@ uri_equal(const struct hs_p11uri *a, const struct hs_p11uri *b)
 	    streq_null(a->module_name, b->module_name) && streq_null(a->pin_source, b->pin_source);
 }
 
+/* Log lines go to this file, so that each refusal can be seen to log its reason. */
+static char logpath[64];
+
+static long
+log_size(void)
+{
+	struct stat st;
+
+	assert_int_equal(stat(logpath, &st), 0);
+	return (long)st.st_size;
+}
+
+/* The whole log so far (static buffer). */
+static const char *
+log_text(void)
+{
+	static char buf[65536];
+	FILE *f = fopen(logpath, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 static void
 expect_refused(const char *s, hs_err want)
 {
 	struct hs_p11uri u;
+	long before = log_size();
 
 	assert_int_equal(hs_p11uri_parse(s, &u), want);
+	/* Every refusal says why. */
+	assert_true(log_size() > before);
 	/* On failure *out holds nothing. */
 	assert_null(u.token);
 	assert_null(u.id);
@@ -317,6 +347,10 @@ test_refuse_pin_value(void **state)
 	expect_refused("pkcs11:object=k?pin-value=1234", HS_ERR_FORMAT);
 	expect_refused("pkcs11:?pin-value=", HS_ERR_FORMAT);
 	expect_refused("pkcs11:?pin-source=file:/p&pin-value=1234", HS_ERR_FORMAT);
+	/* The reason names the attribute but never the PIN. */
+	expect_refused("pkcs11:?pin-value=Zq9-secret-pin", HS_ERR_FORMAT);
+	assert_non_null(strstr(log_text(), "pin-value"));
+	assert_null(strstr(log_text(), "Zq9-secret-pin"));
 }
 
 static void
@@ -622,8 +656,10 @@ test_pin_missing(void **state)
 	assert_null(pin);
 	memset(&u, 0, sizeof(u));
 	assert_int_equal(hs_p11uri_read_pin(&u, &pin, &len), HS_ERR_NOT_FOUND);
-	/* A relative path is malformed. */
+	/* A relative path, or a file URI naming a host, is malformed. */
 	assert_int_equal(read_pin_from("file:pin.txt", &pin, &len), HS_ERR_FORMAT);
+	assert_int_equal(read_pin_from("pin.txt", &pin, &len), HS_ERR_FORMAT);
+	assert_int_equal(read_pin_from("file://host/etc/pin", &pin, &len), HS_ERR_FORMAT);
 }
 
 static void
@@ -718,6 +754,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pin_too_long, pin_setup, pin_teardown),
 	};
 
+	int fd, rc;
+
+	snprintf(logpath, sizeof(logpath), "/tmp/hs_test_p11uri_log.XXXXXX");
+	if ((fd = mkstemp(logpath)) < 0)
+		return 1;
+	close(fd);
+	if (hs_log_to_file(logpath) != HS_OK)
+		return 1;
 	hs_log_init("test_pkcs11_uri", HS_LOG_ERROR, true, 0);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	unlink(logpath);
+	return rc;
 }
