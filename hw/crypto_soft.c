@@ -61,6 +61,19 @@ hash_find(enum hs_hash_alg alg)
 	return NULL;
 }
 
+/* Small requests (packet padding: one per packet, the KEXINIT cookie) are served from a buffer of
+ * DRBG output filled by one generate call. Why: wolfSSL's Hash_DRBG reseeds from /dev/urandom
+ * every WC_RESEED_INTERVAL (1,000,000) generate calls, and hsshd's network processes are chrooted
+ * and seccomp-filtered, so they cannot open it; at one call per packet a long transfer (~32 GB in
+ * 32 KiB packets) would reach the reseed and fail. With RAND_POOL bytes per call that is some
+ * 250 times further away. Served bytes are wiped from the buffer; rng_seed() empties it, so a
+ * forked child (which reseeds, see rng_pid) never serves its parent's output. */
+#define RAND_POOL	4096
+#define RAND_POOL_MAX_REQ	64
+
+static uint8_t rand_pool[RAND_POOL];
+static size_t rand_pool_left;
+
 static hs_err
 rng_seed(void)
 {
@@ -70,6 +83,8 @@ rng_seed(void)
 		wc_FreeRng(&rng);
 		rng_ready = false;
 	}
+	hs_wipe(rand_pool, sizeof(rand_pool));
+	rand_pool_left = 0;
 	if ((ret = wc_InitRng(&rng)) != 0)
 		return hs_soft_wc_fail("DRBG init", ret);
 	rng_ready = true;
@@ -110,29 +125,11 @@ hs_soft_rng(void)
 	return &rng;
 }
 
-/* Small requests (packet padding: one per packet, the KEXINIT cookie) are served from a buffer of
- * DRBG output filled by one generate call. Why: wolfSSL's Hash_DRBG reseeds from /dev/urandom
- * every WC_RESEED_INTERVAL (1,000,000) generate calls, and hsshd's network processes are chrooted
- * and seccomp-filtered, so they cannot open it; at one call per packet a long transfer (~32 GB in
- * 32 KiB packets) would reach the reseed and fail. With RAND_POOL bytes per call that is some
- * 250 times further away. Served bytes are wiped from the buffer; a forked child starts empty. */
-#define RAND_POOL	4096
-#define RAND_POOL_MAX_REQ	64
-
-static uint8_t rand_pool[RAND_POOL];
-static size_t rand_pool_left;
-static pid_t rand_pool_pid;
-
 static hs_err
 random_small(WC_RNG *r, uint8_t *p, size_t n)
 {
 	int ret;
 
-	if (rand_pool_pid != getpid()) {
-		hs_wipe(rand_pool, sizeof(rand_pool));
-		rand_pool_left = 0;
-		rand_pool_pid = getpid();
-	}
 	if (rand_pool_left < n) {
 		if ((ret = wc_RNG_GenerateBlock(r, rand_pool, sizeof(rand_pool))) != 0)
 			return hs_soft_wc_fail("DRBG generate", ret);
