@@ -9,21 +9,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hs_log.h"
 #include "hs_sandbox.h"
 #include "server_impl.h"
-
-long long
-hs_server_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 hs_conn_remaining_ms(const struct hs_conn *cn)
@@ -32,7 +22,7 @@ hs_conn_remaining_ms(const struct hs_conn *cn)
 
 	if (cn->deadline_ms == 0)
 		return 0;
-	left = cn->deadline_ms - hs_server_now_ms();
+	left = cn->deadline_ms - hs_time_ms();
 	return left < 1 ? 1 : (left > 0x7fffffff ? 0x7fffffff : (int)left);
 }
 

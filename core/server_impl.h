@@ -16,6 +16,7 @@
 #include "hs_monitor.h"
 #include "hs_provider.h"
 #include "hs_session.h"
+#include "hs_time.h"
 #include "hs_server_config.h"
 #include "hs_transport.h"
 
@@ -94,8 +95,6 @@ struct hs_conn {
  * addresses are shown as IPv4. */
 void hs_server_addr_str(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-long long hs_server_now_ms(void);
 /* Remaining ms until the grace deadline (at least 1), or 0 when there is none. */
 int hs_conn_remaining_ms(const struct hs_conn *cn);
 

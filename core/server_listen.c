@@ -180,7 +180,7 @@ drop_reason(const struct listener_state *ls, const struct sockaddr_storage *peer
 {
 	unsigned per_source = hs_penalties_max_startups(ls->penalties);
 
-	if (hs_penalties_check(ls->penalties, peer, hs_server_now_ms()))
+	if (hs_penalties_check(ls->penalties, peer, hs_time_ms()))
 		return "penalty: PerSourcePenalties";
 	if (per_source > 0 && count_source_startups(ls, peer) >= per_source)
 		return "past PerSourceMaxStartups";
@@ -206,7 +206,7 @@ reap_children(struct listener_state *ls)
 			kind = hs_penalty_for_exit(st, ls->kids[i].authenticated);
 			if (kind >= 0 && ls->penalties != NULL)
 				hs_penalties_add(ls->penalties, &ls->kids[i].addr,
-				    (enum hs_penalty_kind)kind, hs_server_now_ms());
+				    (enum hs_penalty_kind)kind, hs_time_ms());
 			ls->kids[i] = ls->kids[--ls->n_kids];
 			break;
 		}

@@ -147,7 +147,7 @@ preauth_loop(struct hs_monitor *m)
 		struct pollfd pf[2] = {
 			{ .fd = m->fd, .events = POLLIN }, { .fd = m->log_fd, .events = POLLIN },
 		};
-		long long left = limit ? limit - hs_server_now_ms() : -1;
+		long long left = limit ? limit - hs_time_ms() : -1;
 		int n;
 
 		if (limit && left <= 0) {
@@ -213,7 +213,7 @@ hs_server_conn_serve(struct hs_server *srv, int fd_in, int fd_out, int notify_fd
 	hs_verbose("Connection from %s port %d on %s port %d", m.cn.peer_ip, m.cn.peer_port,
 	    m.cn.local_ip, m.cn.local_port);
 	if (srv->cfg->login_grace_time > 0)
-		m.cn.deadline_ms = hs_server_now_ms() + (long long)srv->cfg->login_grace_time * 1000;
+		m.cn.deadline_ms = hs_time_ms() + (long long)srv->cfg->login_grace_time * 1000;
 	hs_mon_state_init(&m.st, (unsigned)srv->cfg->max_auth_tries);
 	if (hs_buf_new(HS_MON_MAX_MSG, &m.in) != HS_OK ||
 	    hs_buf_new(HS_MON_MAX_MSG, &m.out) != HS_OK)

@@ -7,17 +7,9 @@
 
 #include "hs_log.h"
 #include "hs_ssh.h"
+#include "hs_time.h"
 #include "kex_impl.h"
 #include "transport_impl.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Milliseconds left until deadline (0 = none: -1), at least 0. */
 static int
@@ -27,7 +19,7 @@ left_ms(int64_t deadline)
 
 	if (deadline == 0)
 		return -1;
-	l = deadline - now_ms();
+	l = deadline - hs_time_ms();
 	return l < 0 ? 0 : (l > 1000000 ? 1000000 : (int)l);
 }
 
@@ -62,7 +54,7 @@ loop_poll(struct hs_transport *t, int64_t deadline, bool want_read)
 static int64_t
 deadline_of(int timeout_ms)
 {
-	return timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	return timeout_ms > 0 ? hs_time_ms() + timeout_ms : 0;
 }
 
 static hs_err

@@ -8,13 +8,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hs_buf.h"
 #include "hs_log.h"
 #include "hs_monitor.h"
 #include "hs_session.h"
+#include "hs_time.h"
 
 enum mon_kind {
 	MF_END = 0,
@@ -529,15 +529,6 @@ hs_mon_build_spawn_ok(struct hs_buf *out, uint32_t pid, bool pty, const char *tt
 
 /* ---- framing over a descriptor ---- */
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready for events or the deadline (-1: none) passes. */
 static hs_err
 wait_fd(int fd, short events, int64_t deadline)
@@ -548,7 +539,7 @@ wait_fd(int fd, short events, int64_t deadline)
 	for (;;) {
 		left = -1;
 		if (deadline >= 0) {
-			int64_t d = deadline - mono_ms();
+			int64_t d = deadline - hs_time_ms();
 
 			HS_ENSURE(d > 0, HS_ERR_TIMEOUT);
 			left = d > 60000 ? 60000 : (int)d;
@@ -618,7 +609,7 @@ write_full(int fd, const uint8_t *p, size_t n)
 hs_err
 hs_mon_read(int fd, struct hs_buf *msg, int timeout_ms)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : hs_time_ms() + timeout_ms;
 	struct hs_buf *hdr = NULL;
 	uint8_t lenbytes[4], *p;
 	uint32_t len = 0;

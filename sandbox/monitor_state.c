@@ -3,12 +3,12 @@
  * later check relies on (session id, user, service) was learned from an earlier accepted request,
  * and only the monitor's own verdict (hs_mon_state_auth_result) makes a user authenticated. */
 #include <string.h>
-#include <time.h>
 
 #include "hs_buf.h"
 #include "hs_ct.h"
 #include "hs_log.h"
 #include "hs_mem.h"
+#include "hs_time.h"
 #include "hs_monitor.h"
 #include "hs_ssh.h"
 
@@ -87,13 +87,11 @@ hs_mon_phase_name(enum hs_mon_phase p)
 	return (unsigned)p < HS_MON_PHASES ? phase_names[p] : "unknown";
 }
 
+/* The default clock of hs_mon_state (tests replace it): the shared monotonic one. */
 static uint64_t
 mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)hs_time_ms();
 }
 
 void
