@@ -11,8 +11,8 @@
 #include "hs_ssh.h"
 #include "server_impl.h"
 
-void
-hs_server_child_stdio(void)
+static void
+child_stdio(void)
 {
 	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
@@ -23,6 +23,30 @@ hs_server_child_stdio(void)
 		if (fd != STDERR_FILENO)
 			close(fd);
 	}
+}
+
+hs_err
+hs_server_sandbox_enter(const struct hs_server_config *c, enum hs_sandbox_phase phase,
+    const char *user, bool keep_root, int log_fd, int sys_fd)
+{
+	hs_err r;
+
+	hs_log_set_sink(log_fd);
+	child_stdio();
+	HS_GUARD(hs_sandbox_sigsys_report(sys_fd));
+	if (keep_root)
+		HS_GUARD(hs_sandbox_drop_root(HS_PRIVSEP_DIR));
+	else
+		HS_GUARD(hs_sandbox_drop(user, HS_PRIVSEP_DIR));
+	r = phase == HS_SANDBOX_PREAUTH ? hs_sandbox_limits() : hs_sandbox_limits_postauth();
+	/* Only the pre-auth limits lower RLIMIT_NOFILE, which valgrind (the reason for "Sandbox
+	 * no") refuses below the fds it keeps for itself: there the failure is logged and
+	 * tolerated. */
+	if (r != HS_OK && (c->sandbox || phase != HS_SANDBOX_PREAUTH))
+		return r;
+	if (c->sandbox)
+		HS_GUARD(hs_sandbox_apply(phase));
+	return HS_OK;
 }
 
 hs_err

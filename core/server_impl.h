@@ -15,6 +15,7 @@
 #include "hs_log.h"
 #include "hs_monitor.h"
 #include "hs_provider.h"
+#include "hs_sandbox.h"
 #include "hs_session.h"
 #include "hs_time.h"
 #include "hs_server_config.h"
@@ -131,9 +132,13 @@ hs_err hs_monlink_sign(void *arg, size_t idx, enum hs_sig_alg alg, const uint8_t
 HS_MUST_USE hs_err hs_monlink_hostkeys(struct hs_monlink *l, struct hs_key **keys, size_t max,
     size_t *n);
 
-/* In a network process, once its log lines go to the monitor: close the log file and syslog
- * connection and point stderr at /dev/null, so it holds no way into the server's log. */
-void hs_server_child_stdio(void);
+/* A network process (pre-auth child or post-auth process) enters its sandbox: its log lines go
+ * to log_fd (the monitor), the log file, syslog connection and stderr are given up (no way into
+ * the server's log), a SIGSYS is reported on sys_fd; then it is chrooted into HS_PRIVSEP_DIR and
+ * becomes user (keep_root: stays uid 0 without any capability), takes the phase's limits and,
+ * unless "Sandbox no", the phase's seccomp filter. Any failure must end the process (_exit). */
+HS_MUST_USE hs_err hs_server_sandbox_enter(const struct hs_server_config *c,
+    enum hs_sandbox_phase phase, const char *user, bool keep_root, int log_fd, int sys_fd);
 
 /* The pre-auth network child, already dropped and sandboxed: transport, authentication through
  * the monitor, then hand-over of the transport (KEYSTATE). Returns its exit status

@@ -35,21 +35,12 @@ static void __attribute__((noreturn))
 preauth_child(struct hs_monitor *m, int fd, int log_fd, int sys_fd)
 {
 	struct hs_monlink l = { .fd = fd };
-	const struct hs_server_config *c = m->srv->cfg;
 
 	/* The parent's DRBG state must not be shared: reseed now, while /dev/urandom can be read. */
 	if (hs_crypto_init() != HS_OK || hs_buf_new(HS_MON_MAX_MSG, &l.reply) != HS_OK)
 		_exit(HS_EXIT_ERROR);
-	hs_log_set_sink(log_fd);
-	hs_server_child_stdio();
-	if (hs_sandbox_sigsys_report(sys_fd) != HS_OK ||
-	    hs_sandbox_drop(HS_PRIVSEP_USER, HS_PRIVSEP_DIR) != HS_OK)
-		_exit(HS_EXIT_ERROR);
-	/* RLIMIT_NOFILE is set last; valgrind (the reason for "Sandbox no") refuses to lower it
-	 * below the fds it reserves for itself, so there the failure is logged and tolerated. */
-	if (hs_sandbox_limits() != HS_OK && c->sandbox)
-		_exit(HS_EXIT_ERROR);
-	if (c->sandbox && hs_sandbox_apply(HS_SANDBOX_PREAUTH) != HS_OK)
+	if (hs_server_sandbox_enter(m->srv->cfg, HS_SANDBOX_PREAUTH, HS_PRIVSEP_USER, false,
+	    log_fd, sys_fd) != HS_OK)
 		_exit(HS_EXIT_ERROR);
 	hs_sandbox_test_trigger();
 	_exit(hs_server_child_run(m->srv, &m->cn, &l));

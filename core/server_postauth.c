@@ -231,22 +231,6 @@ pa_public_keys(struct hs_server *srv, struct hs_key **pub, size_t *n)
 	return r;
 }
 
-static hs_err
-pa_drop(struct hs_monitor *m, int log_fd, int sys_fd)
-{
-	hs_log_set_sink(log_fd);
-	hs_server_child_stdio();
-	HS_GUARD(hs_sandbox_sigsys_report(sys_fd));
-	if (m->auth.pw.pw_uid == 0)
-		HS_GUARD(hs_sandbox_drop_root(HS_PRIVSEP_DIR));
-	else
-		HS_GUARD(hs_sandbox_drop(m->auth.pw.pw_name, HS_PRIVSEP_DIR));
-	HS_GUARD(hs_sandbox_limits_postauth());
-	if (m->srv->cfg->sandbox)
-		HS_GUARD(hs_sandbox_apply(HS_SANDBOX_POSTAUTH));
-	return HS_OK;
-}
-
 static void __attribute__((noreturn))
 postauth_process(struct hs_monitor *m, int fd, int log_fd, int sys_fd, int exit_r)
 {
@@ -269,7 +253,9 @@ postauth_process(struct hs_monitor *m, int fd, int log_fd, int sys_fd, int exit_
 		m->auth.pw.pw_passwd = NULL;
 	}
 	if (pa_public_keys(m->srv, pub, &n) != HS_OK || hs_crypto_init() != HS_OK ||
-	    hs_buf_new(HS_MON_MAX_MSG, &l.reply) != HS_OK || pa_drop(m, log_fd, sys_fd) != HS_OK)
+	    hs_buf_new(HS_MON_MAX_MSG, &l.reply) != HS_OK ||
+	    hs_server_sandbox_enter(c, HS_SANDBOX_POSTAUTH, m->auth.pw.pw_name,
+	    m->auth.pw.pw_uid == 0, log_fd, sys_fd) != HS_OK)
 		_exit(HS_EXIT_ERROR);
 	{
 		struct hs_transport_cfg tc = {
