@@ -31,6 +31,12 @@ struct hs_key {
 HS_MUST_USE hs_err hs_key_alloc(const struct hs_provider_ops *ops, enum hs_key_type type,
     const uint8_t *blob, size_t blob_len, struct hs_key **out);
 
+/* Sign a fixed message with k (its first signature algorithm; rsa-sha2-256 for RSA) and verify
+ * it with k's public blob. HS_OK; HS_ERR_SIG if the signature does not verify (the private and
+ * public parts do not match); the signing error as is. Logs nothing: the caller says what failed.
+ * (hw/key_api.c) */
+HS_MUST_USE hs_err hs_key_pairwise_test(const struct hs_key *k);
+
 /* ---- table lookups (hw/key_names.c) ---- */
 /* RFC 5656 6.1 curve identifier ("nistp256") for an ECDSA key type, else NULL. */
 const char *hs_key_curve_name(enum hs_key_type t);

@@ -178,3 +178,28 @@ out:
 	hs_buf_free(b);
 	return r;
 }
+
+/* Issue 6's pairwise consistency test, shared by every provider that opens or makes a key. */
+hs_err
+hs_key_pairwise_test(const struct hs_key *k)
+{
+	static const uint8_t msg[] = "hardssh pairwise consistency test";
+	static const enum hs_sig_alg algs[] = {
+		[HS_KEY_ED25519] = HS_SIG_ED25519, [HS_KEY_ECDSA_P256] = HS_SIG_ECDSA_P256,
+		[HS_KEY_ECDSA_P384] = HS_SIG_ECDSA_P384, [HS_KEY_ECDSA_P521] = HS_SIG_ECDSA_P521,
+		[HS_KEY_RSA] = HS_SIG_RSA_SHA256,
+	};
+	struct hs_buf *sig = NULL;
+	hs_err r;
+
+	HS_ENSURE(k->type > HS_KEY_UNKNOWN && k->type <= HS_KEY_RSA, HS_ERR_INTERNAL);
+	HS_GUARD(hs_buf_new(HS_BUF_MAX_DEFAULT, &sig));
+	HS_GUARD_GOTO(hs_key_sign(k, algs[k->type], msg, sizeof(msg), sig), r, out);
+	if (hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), msg, sizeof(msg), NULL) != HS_OK)
+		r = HS_ERR_SIG;
+	else
+		r = HS_OK;
+out:
+	hs_buf_free(sig);
+	return r;
+}

@@ -230,23 +230,10 @@ p11_key_free(void *priv)
 
 /* Issue 6: sign a fixed message and verify it with the public blob before using the key. */
 static hs_err
-pairwise_test(struct hs_key *k)
+pairwise_test(const struct hs_key *k)
 {
-	static const char msg[] = "hardssh pkcs11 pairwise consistency test";
-	static const enum hs_sig_alg algs[] = {
-		[HS_KEY_ED25519] = HS_SIG_ED25519, [HS_KEY_ECDSA_P256] = HS_SIG_ECDSA_P256,
-		[HS_KEY_ECDSA_P384] = HS_SIG_ECDSA_P384, [HS_KEY_ECDSA_P521] = HS_SIG_ECDSA_P521,
-		[HS_KEY_RSA] = HS_SIG_RSA_SHA256,
-	};
-	struct hs_buf *sig;
-	hs_err r;
+	hs_err r = hs_key_pairwise_test(k);
 
-	HS_GUARD(hs_buf_new(HS_BUF_MAX_DEFAULT, &sig));
-	r = hs_key_sign(k, algs[k->type], (const uint8_t *)msg, sizeof(msg) - 1, sig);
-	if (r == HS_OK)
-		r = hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), (const uint8_t *)msg,
-		    sizeof(msg) - 1, NULL);
-	hs_buf_free(sig);
 	if (r != HS_OK) {
 		hs_error("pkcs11: pairwise test failed: %s", hs_err_str(r));
 		return HS_ERR_PROVIDER;
