@@ -346,7 +346,10 @@ child_phase(void *arg)
 		return 1;
 	if ((ptm = posix_openpt(O_RDWR | O_NOCTTY)) < 0)
 		return 6;
-	if (hs_sandbox_limits() != HS_OK || hs_sandbox_apply(a->phase) != HS_OK)
+	/* Each phase under its own limits, as the server applies them: the pre-auth NOFILE cap
+	 * leaves no free slot when the fd table has no gap, so pipe2 would fail with EMFILE. */
+	if ((a->phase == HS_SANDBOX_POSTAUTH ? hs_sandbox_limits_postauth() : hs_sandbox_limits())
+	    != HS_OK || hs_sandbox_apply(a->phase) != HS_OK)
 		return 2;
 	if (strcmp(a->call, "fcntl") == 0) {
 		fl = fcntl(sp[0], F_GETFL);
