@@ -37,6 +37,16 @@ HS_MUST_USE hs_err hs_key_alloc(const struct hs_provider_ops *ops, enum hs_key_t
  * (hw/key_api.c) */
 HS_MUST_USE hs_err hs_key_pairwise_test(const struct hs_key *k);
 
+/* The first member of every provider's KEX state: each provider lays out its own struct
+ * hs_kex_priv (or a struct it casts to it) behind this head, so that hs_kex_derive and
+ * hs_kex_priv_free (hw/provider.c) reach the provider that made the key pair. release wipes and
+ * frees the whole state. */
+struct hs_kex_head {
+	const struct hs_provider_ops *ops;
+	void *ctx;				/* the ctx kex_keypair was called with */
+	void (*release)(struct hs_kex_priv *priv);
+};
+
 /* ---- table lookups (hw/key_names.c) ---- */
 /* RFC 5656 6.1 curve identifier ("nistp256") for an ECDSA key type, else NULL. */
 const char *hs_key_curve_name(enum hs_key_type t);

@@ -144,6 +144,17 @@ HS_MUST_USE hs_err hs_kex_derive(struct hs_kex_priv *priv, const uint8_t *peer, 
 /* Wipes and frees. NULL allowed. */
 void hs_kex_priv_free(struct hs_kex_priv *priv);
 
+/* ---- where key exchange runs (KexProvider, issue 5) ---- */
+/* Select the provider that computes KEX ephemerals and shared secrets for the methods it can:
+ * NULL or "soft" for software, or a "pkcs11:..." / "tpm2:..." URI naming the token or TPM (module,
+ * token, PIN source or auth file as for keys; no object is needed). Opens it now: HS_ERR_PROVIDER
+ * (reason logged, naming the URI) if it cannot. Process-wide; later calls replace the selection. */
+HS_MUST_USE hs_err hs_kex_provider_set(const char *spec);
+/* Name of the provider that computes method m: the selected one if it supports m, else "soft". */
+const char *hs_kex_provider_for(enum hs_kex_method m);
+/* True iff the selected provider (not the software fallback) computes method m. */
+bool hs_kex_provider_supports(enum hs_kex_method m);
+
 /* ---- provider registry ---- */
 struct hs_provider_ops {
 	const char *name;					/* "soft", "pkcs11", "tpm2" */
@@ -159,6 +170,13 @@ struct hs_provider_ops {
 	hs_err (*kex_derive)(void *ctx, struct hs_kex_priv *priv, const uint8_t *peer, size_t len,
 	    struct hs_buf *secret);
 	void (*close)(void *ctx);
+	/* KEX in this provider (optional; NULL: software does every method). kex_open opens the
+	 * token/TPM named by uri and returns the ctx passed to kex_keypair/kex_derive/kex_close. */
+	hs_err (*kex_open)(const char *uri, void **ctx);
+	bool (*kex_supports)(void *ctx, enum hs_kex_method m);
+	void (*kex_close)(void *ctx);
+	/* One line for -Q provider / hsshd -T: what this provider does (algorithms, backends). */
+	const char *summary;
 };
 /* Provider by name, or NULL. */
 const struct hs_provider_ops *hs_provider_find(const char *name);

@@ -54,6 +54,7 @@ static const struct kex_alg kex_algs[] = {
 };
 
 struct hs_kex_priv {
+	struct hs_kex_head head;	/* first: provider.c routes through it */
 	const struct kex_alg *alg;
 	union {
 		curve25519_key x;
@@ -66,6 +67,8 @@ struct hs_kex_priv {
 	} u;
 	bool init;
 };
+
+static void soft_kex_release(struct hs_kex_priv *k);
 
 static const uint8_t dh_g[] = { 2 };	/* RFC 3526: generator 2 for every group */
 
@@ -164,10 +167,12 @@ hs_soft_kex_keypair(void *ctx, enum hs_kex_method m, struct hs_kex_priv **priv, 
 	HS_ENSURE((rng = hs_soft_rng()) != NULL, HS_ERR_PROVIDER);
 	if ((k = hs_calloc(1, sizeof(*k))) == NULL)
 		return HS_ERR_ALLOC;
+	k->head = (struct hs_kex_head){ .ops = &hs_provider_soft, .ctx = ctx,
+	    .release = soft_kex_release };
 	k->alg = a;
 	r = a->fam->keypair(k, rng, pub);
 	if (r != HS_OK) {
-		hs_kex_priv_free(k);
+		soft_kex_release(k);
 		return r;
 	}
 	*priv = k;
@@ -267,8 +272,8 @@ hs_soft_kex_derive(void *ctx, struct hs_kex_priv *k, const uint8_t *peer, size_t
 	return k->alg->fam->derive(k, peer, len, secret);
 }
 
-void
-hs_kex_priv_free(struct hs_kex_priv *k)
+static void
+soft_kex_release(struct hs_kex_priv *k)
 {
 	if (k == NULL)
 		return;
@@ -304,19 +309,6 @@ static const struct kex_family fam_ecdh = {
 static const struct kex_family fam_dh = {
 	.keypair = keypair_dh, .derive = derive_dh, .release = release_dh,
 };
-
-/* The public entry points route to the software provider: no hardware backend does KEX yet. */
-hs_err
-hs_kex_keypair(enum hs_kex_method m, struct hs_kex_priv **priv, struct hs_buf *pub)
-{
-	return hs_provider_soft.kex_keypair(NULL, m, priv, pub);
-}
-
-hs_err
-hs_kex_derive(struct hs_kex_priv *priv, const uint8_t *peer, size_t len, struct hs_buf *secret)
-{
-	return hs_provider_soft.kex_derive(NULL, priv, peer, len, secret);
-}
 
 hs_err
 hs_soft_x25519(const uint8_t scalar[32], const uint8_t u[32], uint8_t out[32])
