@@ -163,7 +163,7 @@ int
 main(int argc, char **argv)
 {
 	struct hs_server_config cfg;
-	struct hs_server srv = { .cfg = &cfg };
+	struct hs_server srv = { .cfg = &cfg, .keyd_fd = -1 };
 	struct hsshd_args a = { 0 };
 	int status;
 

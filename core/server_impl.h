@@ -70,8 +70,16 @@ HS_MUST_USE hs_err hs_cfg_add_hostkey(struct hs_server_config *c, const char *pa
  * "authenticated" notification pipe on this fd (absent for -d). */
 #define HS_REEXEC_NOTIFY_FD	3
 
+/* -R: the link to the host-key service (server_keyd.c) on this fd (absent for -d and -i, which
+ * open the keys themselves). */
+#define HS_REEXEC_KEYD_FD	4
+
+struct hs_kex_priv;
+
 struct hs_server {
 	struct hs_server_config *cfg;
+	int keyd_fd;		/* link to the host-key service; -1: keys are in this process */
+	struct hs_kex_priv *kex_pending;	/* local KEX ephemeral (no service), monitor only */
 	char *const *argv;	/* for re-exec: the listener's own argument vector */
 	const char *exe;	/* for re-exec: /proc/self/exe resolved at start-up */
 	struct hs_key *hostkeys[HS_CFG_MAX_HOSTKEYS];
@@ -102,6 +110,37 @@ int hs_conn_remaining_ms(const struct hs_conn *cn);
 /* Load host keys named by the configuration; logs each failure. HS_ERR_CONFIG if none loads. */
 HS_MUST_USE hs_err hs_server_load_hostkeys(struct hs_server *srv);
 void hs_server_free_hostkeys(struct hs_server *srv);
+
+/* ---- host-key and KEX operations of the monitor (server_keyd_link.c) ----
+ * With a host-key service (srv->keyd_fd >= 0) srv->hostkeys[] are public-only and these ask the
+ * service; without one (-d, -i, tests) they use srv->hostkeys[] and the selected KEX provider in
+ * this process. */
+/* Sign m with host key idx; the SSH signature encoding is appended to sig. */
+HS_MUST_USE hs_err hs_server_hostkey_sign(struct hs_server *srv, size_t idx, enum hs_sig_alg alg,
+    const uint8_t *m, size_t mlen, struct hs_buf *sig);
+/* KEX with the configured KexProvider: make this connection's ephemeral key pair for method m
+ * (replacing any earlier one) and append its public value as hs_kex_keypair does. */
+HS_MUST_USE hs_err hs_server_kex_keypair(struct hs_server *srv, enum hs_kex_method m,
+    struct hs_buf *pub);
+/* Derive the shared secret with the pending ephemeral (consumed) as hs_kex_derive does. */
+HS_MUST_USE hs_err hs_server_kex_derive(struct hs_server *srv, const uint8_t *peer, size_t len,
+    struct hs_buf *secret);
+
+/* ---- the host-key service (server_keyd.c) ----
+ * The listener forks one long-lived root process that opens every HostKey (files, PKCS#11
+ * tokens, TPMs) and the KexProvider once, keeps the token sessions logged in, and signs for all
+ * connections through a bounded queue per key (back-pressure: a full queue refuses at once, with
+ * a log line). Each connection's monitor gets its own SOCK_SEQPACKET link; a network process
+ * never has one. */
+struct hs_keyd;
+
+/* Fork the service and wait until it has opened the keys. HS_ERR_CONFIG if no host key is
+ * usable (each failure already logged by the service). */
+HS_MUST_USE hs_err hs_keyd_start(struct hs_server *srv, struct hs_keyd **out);
+/* A new link for one connection: *fd (close-on-exec) is for the connection's process. */
+HS_MUST_USE hs_err hs_keyd_link(struct hs_keyd *kd, int *fd);
+/* Stop the service (SIGTERM, reap). NULL allowed. */
+void hs_keyd_stop(struct hs_keyd *kd);
 
 /* Serve one connection in this process (re-executed -R, or -i): become its monitor, fork the
  * sandboxed network child, load the host keys only after that fork, answer the child's requests,
