@@ -187,6 +187,10 @@ main(int argc, char **argv)
 
 		if (nfd >= 0)
 			(void)fcntl(nfd, F_SETFD, FD_CLOEXEC);
+		if (fcntl(HS_REEXEC_KEYD_FD, F_GETFD) >= 0) {
+			srv.keyd_fd = HS_REEXEC_KEYD_FD;
+			(void)fcntl(srv.keyd_fd, F_SETFD, FD_CLOEXEC);
+		}
 		status = hs_server_conn_serve(&srv, STDIN_FILENO, STDOUT_FILENO, nfd);
 	} else if (a.inetd) {
 		srv.inetd = true;

@@ -31,6 +31,8 @@ hs_server_load_hostkeys(struct hs_server *srv)
 {
 	const struct hs_server_config *c = srv->cfg;
 
+	if (srv->keyd_fd >= 0)
+		return hs_server_keyd_hostkeys(srv);
 	for (size_t i = 0; i < c->n_hostkeys && srv->n_hostkeys < HS_CFG_MAX_HOSTKEYS; i++) {
 		struct hs_key *k = NULL;
 		hs_err r = hs_key_open(c->hostkeys[i], NULL, &k, NULL);
@@ -41,6 +43,7 @@ hs_server_load_hostkeys(struct hs_server *srv)
 		}
 		hs_debug("private host key #%zu: %s %s", srv->n_hostkeys,
 		    hs_key_type_name(hs_key_type(k)), c->hostkeys[i]);
+		srv->hostkey_uri[srv->n_hostkeys] = c->hostkeys[i];
 		srv->hostkeys[srv->n_hostkeys++] = k;
 	}
 	if (srv->n_hostkeys == 0) {
@@ -53,8 +56,11 @@ hs_server_load_hostkeys(struct hs_server *srv)
 void
 hs_server_free_hostkeys(struct hs_server *srv)
 {
-	for (size_t i = 0; i < srv->n_hostkeys; i++)
+	for (size_t i = 0; i < srv->n_hostkeys; i++) {
 		hs_key_free(srv->hostkeys[i]);
+		free(srv->hostkey_prov[i]);
+		srv->hostkey_prov[i] = NULL;
+	}
 	srv->n_hostkeys = 0;
 }
 

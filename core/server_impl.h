@@ -84,6 +84,8 @@ struct hs_server {
 	const char *exe;	/* for re-exec: /proc/self/exe resolved at start-up */
 	struct hs_key *hostkeys[HS_CFG_MAX_HOSTKEYS];
 	size_t n_hostkeys;
+	const char *hostkey_uri[HS_CFG_MAX_HOSTKEYS];	/* the HostKey each came from (cfg's) */
+	char *hostkey_prov[HS_CFG_MAX_HOSTKEYS];	/* provider names told by the service */
 	bool debug;		/* -d: no fork, one connection */
 	bool no_daemon;		/* -D */
 	bool inetd;		/* -i */
@@ -115,6 +117,13 @@ void hs_server_free_hostkeys(struct hs_server *srv);
  * With a host-key service (srv->keyd_fd >= 0) srv->hostkeys[] are public-only and these ask the
  * service; without one (-d, -i, tests) they use srv->hostkeys[] and the selected KEX provider in
  * this process. */
+/* The public host keys and their providers' names from the service (hs_server_load_hostkeys
+ * with srv->keyd_fd >= 0). */
+HS_MUST_USE hs_err hs_server_keyd_hostkeys(struct hs_server *srv);
+/* In a forked network process: close the link to the service (it must never have one). */
+void hs_server_keyd_forget(struct hs_server *srv);
+/* Provider name of host key idx ("soft", "pkcs11", "tpm2"). */
+const char *hs_server_hostkey_provider(const struct hs_server *srv, size_t idx);
 /* Sign m with host key idx; the SSH signature encoding is appended to sig. */
 HS_MUST_USE hs_err hs_server_hostkey_sign(struct hs_server *srv, size_t idx, enum hs_sig_alg alg,
     const uint8_t *m, size_t mlen, struct hs_buf *sig);
@@ -135,10 +144,14 @@ HS_MUST_USE hs_err hs_server_kex_derive(struct hs_server *srv, const uint8_t *pe
 struct hs_keyd;
 
 /* Fork the service and wait until it has opened the keys. HS_ERR_CONFIG if no host key is
- * usable (each failure already logged by the service). */
-HS_MUST_USE hs_err hs_keyd_start(struct hs_server *srv, struct hs_keyd **out);
+ * usable (each failure already logged by the service). In the service process, drop(arg) first
+ * closes the caller's descriptors it must not keep (listening sockets, children's pipes). */
+HS_MUST_USE hs_err hs_keyd_start(struct hs_server *srv, void (*drop)(void *arg), void *arg,
+    struct hs_keyd **out);
 /* A new link for one connection: *fd (close-on-exec) is for the connection's process. */
 HS_MUST_USE hs_err hs_keyd_link(struct hs_keyd *kd, int *fd);
+/* True iff pid (reaped by the listener with status st) was the service; logs how it ended. */
+bool hs_keyd_exited(struct hs_keyd *kd, pid_t pid, int st);
 /* Stop the service (SIGTERM, reap). NULL allowed. */
 void hs_keyd_stop(struct hs_keyd *kd);
 
@@ -167,6 +180,14 @@ HS_MUST_USE hs_err hs_monlink_call(struct hs_monlink *l, struct hs_buf *req, str
 /* transport sign_cb: SIGN over the link (arg is the struct hs_monlink). */
 hs_err hs_monlink_sign(void *arg, size_t idx, enum hs_sig_alg alg, const uint8_t *h, size_t hlen,
     struct hs_buf *sig);
+/* transport kex_keypair_cb / kex_derive_cb: KEX_KEYPAIR / KEX_DERIVE over the link (arg is the
+ * struct hs_monlink); a FAIL reply (device failure, or the peer's value refused) is HS_ERR_PROVIDER.
+ * The shared secret is wiped from the link's reply buffer before kex_derive returns. */
+hs_err hs_monlink_kex_keypair(void *arg, enum hs_kex_method m, struct hs_buf *pub);
+hs_err hs_monlink_kex_derive(void *arg, const uint8_t *peer, size_t len, struct hs_buf *secret);
+/* Route tc's server-side KEX to the monitor (the callbacks above, cb_arg the link) when c's
+ * KexProvider is hardware; with "soft" tc is left alone. */
+void hs_monlink_kex_route(const struct hs_server_config *c, struct hs_transport_cfg *tc);
 /* HOSTKEYS: public-only host keys into keys[] (up to max), *n set. */
 HS_MUST_USE hs_err hs_monlink_hostkeys(struct hs_monlink *l, struct hs_key **keys, size_t max,
     size_t *n);

@@ -34,6 +34,7 @@ struct listener_state {
 	size_t n_kids, cap_kids;
 	unsigned conn_no;
 	struct hs_penalties *penalties;
+	struct hs_keyd *keyd;	/* the host-key service; NULL with -d */
 };
 
 static volatile sig_atomic_t got_term, got_chld;
@@ -189,6 +190,29 @@ drop_reason(const struct listener_state *ls, const struct sockaddr_storage *peer
 	return NULL;
 }
 
+/* In the host-key service process: the listener's descriptors are not its own. */
+static void
+keyd_drop_fds(void *arg)
+{
+	struct listener_state *ls = arg;
+
+	close_listeners(ls);
+	for (size_t i = 0; i < ls->n_kids; i++)
+		if (ls->kids[i].notify_fd >= 0)
+			close(ls->kids[i].notify_fd);
+}
+
+/* The host-key service died (a crash in a token library, an OOM kill): start a new one, so new
+ * connections are served again; connections of the old one fail at their next signature. */
+static void
+restart_keyd(struct listener_state *ls)
+{
+	hs_keyd_stop(ls->keyd);
+	ls->keyd = NULL;
+	if (hs_keyd_start(ls->srv, keyd_drop_fds, ls, &ls->keyd) != HS_OK)
+		hs_error("host-key service could not be restarted: connections are refused");
+}
+
 static void
 reap_children(struct listener_state *ls)
 {
@@ -196,6 +220,8 @@ reap_children(struct listener_state *ls)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (hs_keyd_exited(ls->keyd, pid, st))
+			restart_keyd(ls);
 		for (size_t i = 0; i < ls->n_kids; i++) {
 			int kind;
 
@@ -252,8 +278,18 @@ child_setup(struct listener_state *ls, int keep_fd)
 /* In the child (or, for -d, in the listener itself): the connection's own hsshd, started afresh
  * so that its address-space layout is new (as sshd re-executes itself), with the socket on fds
  * 0 and 1 and the notification pipe on HS_REEXEC_NOTIFY_FD. */
+/* Put fd on target (or close target when fd is -1); fds are first moved above the fixed ones so
+ * that one dup2 cannot overwrite another's source. */
+static int
+place_fd(int fd, int target)
+{
+	if (fd < 0)
+		return close(target) != 0 && errno != EBADF ? -1 : 0;
+	return dup2(fd, target) < 0 ? -1 : 0;
+}
+
 static void __attribute__((noreturn))
-reexec(struct listener_state *ls, int fd, int notify_fd)
+reexec(struct listener_state *ls, int fd, int notify_fd, int keyd_fd)
 {
 	char *const *av = ls->srv->argv;
 	size_t n = 0;
@@ -262,9 +298,13 @@ reexec(struct listener_state *ls, int fd, int notify_fd)
 	while (av[n] != NULL)
 		n++;
 	nav = calloc(n + 2, sizeof(*nav));
+	if (notify_fd >= 0)
+		notify_fd = fcntl(notify_fd, F_DUPFD_CLOEXEC, 10);
+	if (keyd_fd >= 0)
+		keyd_fd = fcntl(keyd_fd, F_DUPFD_CLOEXEC, 10);
 	if (nav == NULL || dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
-	    (notify_fd >= 0 && dup2(notify_fd, HS_REEXEC_NOTIFY_FD) < 0) ||
-	    (notify_fd < 0 && close(HS_REEXEC_NOTIFY_FD) != 0 && errno != EBADF)) {
+	    place_fd(notify_fd, HS_REEXEC_NOTIFY_FD) != 0 ||
+	    place_fd(keyd_fd, HS_REEXEC_KEYD_FD) != 0) {
 		hs_error("re-exec setup: %s", strerror(errno));
 		_exit(HS_EXIT_ERROR);
 	}
@@ -281,11 +321,15 @@ reexec(struct listener_state *ls, int fd, int notify_fd)
 static void
 spawn(struct listener_state *ls, int fd, const struct sockaddr_storage *peer)
 {
-	int pfd[2];
+	int pfd[2], kfd = -1;
 	pid_t pid;
 
+	if (ls->keyd != NULL && hs_keyd_link(ls->keyd, &kfd) != HS_OK)
+		return;
 	if (pipe2(pfd, O_CLOEXEC) != 0) {
 		hs_error("pipe: %s", strerror(errno));
+		if (kfd >= 0)
+			close(kfd);
 		return;
 	}
 	pid = fork();
@@ -293,13 +337,17 @@ spawn(struct listener_state *ls, int fd, const struct sockaddr_storage *peer)
 		hs_error("fork: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
+		if (kfd >= 0)
+			close(kfd);
 		return;
 	}
 	if (pid == 0) {
 		close(pfd[0]);
 		child_setup(ls, -1);
-		reexec(ls, fd, pfd[1]);
+		reexec(ls, fd, pfd[1], kfd);
 	}
+	if (kfd >= 0)
+		close(kfd);
 	close(pfd[1]);
 	if (add_child(ls, pid, pfd[0], peer) != HS_OK)
 		close(pfd[0]);
@@ -335,7 +383,7 @@ handle_accept(struct listener_state *ls, int lfd)
 	if (ls->srv->debug) {
 		/* -d: this process becomes the connection's (sshd -d serves one connection). */
 		child_setup(ls, -1);
-		reexec(ls, fd, -1);
+		reexec(ls, fd, -1, -1);
 	}
 	spawn(ls, fd, &peer);
 	close(fd);
@@ -445,6 +493,13 @@ hs_server_listen_run(struct hs_server *srv)
 		hs_penalties_free(ls.penalties);
 		return 255;
 	}
+	/* After daemon(), so the service is the listener's child; -d opens the keys in its one
+	 * connection process instead. */
+	if (!srv->debug && hs_keyd_start(srv, keyd_drop_fds, &ls, &ls.keyd) != HS_OK) {
+		close_listeners(&ls);
+		hs_penalties_free(ls.penalties);
+		return 255;
+	}
 	if (!srv->debug)
 		(void)write_pidfile(srv->cfg->pid_file);
 	install_signals(&unblocked);
@@ -467,5 +522,6 @@ hs_server_listen_run(struct hs_server *srv)
 			close(ls.kids[i].notify_fd);
 	free(ls.kids);
 	hs_penalties_free(ls.penalties);
+	hs_keyd_stop(ls.keyd);
 	return got_term > 0 ? 255 : status;
 }

@@ -72,6 +72,7 @@ start_child(struct hs_monitor *m, int notify_fd)
 		close(sys[0]);
 		if (notify_fd >= 0)
 			close(notify_fd);
+		hs_server_keyd_forget(m->srv);
 		preauth_child(m, sp[1], lg[1], sys[1]);
 	}
 	close(sp[1]);

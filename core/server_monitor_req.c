@@ -68,11 +68,20 @@ on_sign(struct hs_monitor *m, const struct hs_mon_req *r)
 	HS_ENSURE(alg != HS_SIG_UNKNOWN && hs_sig_alg_key_type(alg) == hs_key_type(k),
 	    HS_ERR_PROTOCOL);
 	HS_GUARD(hs_buf_new(HS_MON_MAX_BLOB, &sig));
-	rr = hs_key_sign(k, alg, r->u.sign.data.p, r->u.sign.data.len, sig);
-	if (rr == HS_OK)
+	rr = hs_server_hostkey_sign(m->srv, r->u.sign.key_index, alg, r->u.sign.data.p,
+	    r->u.sign.data.len, sig);
+	if (rr == HS_OK) {
+		hs_verbose("host key signature (%s, host key #%u) by provider %s for %s port %d",
+		    hs_sig_alg_name(alg), r->u.sign.key_index,
+		    hs_server_hostkey_provider(m->srv, r->u.sign.key_index), m->cn.peer_ip,
+		    m->cn.peer_port);
 		rr = hs_mon_build_sign_ok(m->out, hs_buf_ptr(sig), hs_buf_len(sig));
-	else
-		hs_error("host key signature failed: %s", hs_err_str(rr));
+	} else {
+		hs_error("host key signature (%s, host key #%u, provider %s) for %s port %d "
+		    "failed: %s", hs_sig_alg_name(alg), r->u.sign.key_index,
+		    hs_server_hostkey_provider(m->srv, r->u.sign.key_index), m->cn.peer_ip,
+		    m->cn.peer_port, hs_err_str(rr));
+	}
 	hs_buf_free(sig);
 	return rr;
 }

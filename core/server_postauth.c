@@ -306,6 +306,7 @@ hs_monitor_postauth(struct hs_monitor *m)
 		close(sys[0]);
 		close(ex[1]);
 		close(sfd);
+		hs_server_keyd_forget(m->srv);
 		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 		postauth_process(m, sp[1], lg[1], sys[1], ex[0]);
 	}
