@@ -1,7 +1,9 @@
 /* auth_client_pubkey.c: RFC 4252 7 publickey authentication, client side. Agent keys first (unless
- * IdentitiesOnly), then IdentityFiles; each key is offered without a signature first so that a
- * passphrase is asked only for a key the server would accept. RSA signs with rsa-sha2-512/256
- * (RFC 8332), never ssh-rsa. */
+ * IdentitiesOnly), then IdentityFiles, then the keys of PKCS11Provider (-I); each key is offered
+ * without a signature first so that a passphrase is asked only for a key the server would accept.
+ * An IdentityFile that is a key URI (pkcs11:, tpm2:) is opened through its provider at once: the
+ * public key comes from the token, no .pub file is read, and the PIN from the URI's pin-source.
+ * RSA signs with rsa-sha2-512/256 (RFC 8332), never ssh-rsa. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +22,10 @@
 struct pk_id {
 	struct hs_buf *blob;		/* public key blob */
 	enum hs_key_type type;
-	char *path;			/* identity file, or NULL for an agent key */
+	char *path;			/* identity file or URI, or NULL for an agent key */
 	char *label;			/* for messages: path or agent comment */
 	char *fp;			/* SHA256 fingerprint, for messages */
-	struct hs_key *key;		/* the private key once loaded (files only) */
+	struct hs_key *key;		/* the private key once loaded (files, URIs, -I keys) */
 };
 
 struct pk_set {
@@ -98,6 +100,8 @@ pk_load_public(const char *path, struct hs_key **out, struct hs_key **priv)
 
 	*out = NULL;
 	*priv = NULL;
+	if (hs_client_is_key_uri(path))
+		return hs_key_open(path, NULL, priv, NULL);	/* the provider logs why not */
 	if (asprintf(&pubpath, "%s.pub", path) < 0)
 		return HS_ERR_ALLOC;
 	f = fopen(pubpath, "r");
@@ -132,17 +136,47 @@ pk_collect_files(struct auth_ctx *ac, struct pk_set *files)
 			continue;
 		}
 		if (r != HS_OK) {
-			if (!c->identity_defaults && access(path, R_OK) != 0)
+			if (!c->identity_defaults && !hs_client_is_key_uri(path) &&
+			    access(path, R_OK) != 0)
 				fprintf(stderr, "Warning: identity file %s cannot be read: %s.\r\n",
 				    path, strerror(errno));
 			hc_debug1("Skipping identity %s: %s", path, hs_err_str(r));
 			continue;
 		}
-		HS_GUARD(pk_add(files, pub ? pub : priv, NULL, 0, path, path));
-		files->v[files->n - 1].key = priv;
+		r = pk_add(files, pub ? pub : priv, NULL, 0, path, path);
 		hs_key_free(pub);
+		if (r != HS_OK) {
+			hs_key_free(priv);
+			return r;
+		}
+		files->v[files->n - 1].key = priv;
 	}
 	return HS_OK;
+}
+
+/* PKCS11Provider keys, after the IdentityFiles (ssh tries them in that order too). A module that
+ * cannot be used is reported and skipped: other methods may still work. */
+static hs_err
+pk_collect_p11helper(struct auth_ctx *ac, struct pk_set *files)
+{
+	struct hs_key *keys[PK_MAX_IDS];
+	char *labels[PK_MAX_IDS];
+	size_t n = 0, i;
+	hs_err r = HS_OK;
+
+	if (hs_client_p11helper_keys(&ac->cl->cfg, keys, labels, PK_MAX_IDS - files->n, &n) != HS_OK)
+		return HS_OK;
+	for (i = 0; i < n && r == HS_OK; i++) {
+		if ((r = pk_add(files, keys[i], NULL, 0, labels[i], labels[i])) == HS_OK) {
+			files->v[files->n - 1].key = keys[i];
+			keys[i] = NULL;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		hs_key_free(keys[i]);
+		free(labels[i]);
+	}
+	return r;
 }
 
 static const char *
@@ -383,6 +417,7 @@ hs_auth_pubkey(struct auth_ctx *ac)
 	agent = calloc(1, sizeof(*agent));
 	HS_ENSURE_GOTO(files != NULL && agent != NULL, HS_ERR_ALLOC, r, out);
 	HS_GUARD_GOTO(pk_collect_files(ac, files), r, out);
+	HS_GUARD_GOTO(pk_collect_p11helper(ac, files), r, out);
 	HS_GUARD_GOTO(pk_collect_agent(ac, files, agent), r, out);
 	r = pk_try_set(ac, agent, NULL);
 	if (r == HS_ERR_AUTH && hs_auth_method_allowed(ac, "publickey"))

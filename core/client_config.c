@@ -98,6 +98,10 @@ static const struct cf_kw cf_keywords[] = {
 	{ .name = "ForwardX11", .type = CF_ENUM, .off = F(forward_x11), .choices = cf_flag },
 	{ .name = "VisualHostKey", .type = CF_ENUM, .off = F(visual_host_key), .choices = cf_flag },
 	{ .name = "AddKeysToAgent", .type = CF_STR, .off = F(add_keys_to_agent) },
+	{ .name = "PKCS11Provider", .type = CF_STR, .off = F(pkcs11_provider) },
+	{ .name = "KexProvider", .type = CF_STR, .off = F(kex_provider) },
+	{ .name = "KexProviderFallback", .type = CF_ENUM, .off = F(kex_provider_fallback),
+	  .choices = cf_flag },
 	{ 0 }
 };
 

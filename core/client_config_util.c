@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "client_impl.h"
@@ -122,11 +123,25 @@ expand_in_place(char **s, const struct hs_client_tokens *tok, const char *what)
 	return HS_OK;
 }
 
+/* Key URI schemes: the names of the hardware providers' URI schemes (hw/hs_provider.h). */
+static const char *const key_uri_schemes[] = { "pkcs11:", "tpm2:", NULL };
+
+bool
+hs_client_is_key_uri(const char *s)
+{
+	for (const char *const *p = key_uri_schemes; s != NULL && *p != NULL; p++)
+		if (strncasecmp(s, *p, strlen(*p)) == 0)
+			return true;
+	return false;
+}
+
+/* Expand every entry; key URIs are kept as written (their %xx are RFC 7512 escapes, not tokens). */
 static hs_err
 expand_list(struct hs_strlist *l, const struct hs_client_tokens *tok, const char *what)
 {
 	for (size_t i = 0; i < l->n; i++)
-		HS_GUARD(expand_in_place(&l->v[i], tok, what));
+		if (!hs_client_is_key_uri(l->v[i]))
+			HS_GUARD(expand_in_place(&l->v[i], tok, what));
 	return HS_OK;
 }
 
@@ -182,6 +197,7 @@ finalize_scalars(struct hs_client_config *c)
 	default_int(&c->gssapi_auth, 0);
 	default_int(&c->forward_x11, 0);
 	default_int(&c->visual_host_key, 0);
+	default_int(&c->kex_provider_fallback, 0);
 	if (c->rekey_bytes < 0)
 		c->rekey_bytes = 0;
 	if (c->rekey_seconds < 0)
@@ -192,6 +208,7 @@ finalize_scalars(struct hs_client_config *c)
 	}
 	HS_GUARD(default_str(&c->preferred_auth, "publickey,keyboard-interactive,password"));
 	HS_GUARD(default_str(&c->update_host_keys, "no"));
+	HS_GUARD(default_str(&c->kex_provider, "soft"));
 	return HS_OK;
 }
 
@@ -266,6 +283,8 @@ hs_client_config_finalize(struct hs_client_config *c, const char *host)
 	HS_GUARD(expand_list(&c->global_known_hosts, &tok, "GlobalKnownHostsFile"));
 	HS_GUARD(expand_in_place(&c->identity_agent, &tok, "IdentityAgent"));
 	HS_GUARD(expand_in_place(&c->control_path, &tok, "ControlPath"));
+	if (c->pkcs11_provider != NULL && strcasecmp(c->pkcs11_provider, "none") != 0)
+		HS_GUARD(expand_in_place(&c->pkcs11_provider, &tok, "PKCS11Provider"));
 	HS_GUARD(finalize_algs(c));
 	return HS_OK;
 }

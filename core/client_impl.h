@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "hs_agent.h"
 #include "hs_buf.h"
@@ -105,6 +106,21 @@ bool hs_auth_method_allowed(const struct auth_ctx *ac, const char *method);
 HS_MUST_USE hs_err hs_auth_pubkey(struct auth_ctx *ac);
 /* auth_client_kbdint.c: RFC 4256 keyboard-interactive. HS_ERR_AUTH when refused. */
 HS_MUST_USE hs_err hs_auth_kbdint(struct auth_ctx *ac);
+
+/* ---- hardware (client_hw.c, issue 5) ---- */
+/* KexProvider: select it (hs_kex_provider_set) and, unless KexProviderFallback, keep only the
+ * KexAlgorithms it computes (c->kex_algs rewritten). Prints the reason and returns an error if it
+ * cannot be opened or computes none of them. No-op for "soft". */
+HS_MUST_USE hs_err hs_client_kex_setup(struct hs_client_config *c);
+/* After the handshake: log at VERBOSE "KEX <method> computed by <provider>". */
+void hs_client_kex_report(const struct hs_transport *t);
+/* PKCS11Provider / -I: keys with certificates on the module's tokens (hw/hs_p11helper.h), PINs
+ * from $HSSH_PKCS11_PIN_FILE (tests, unattended use; never retried) or the tty (not in
+ * BatchMode). Nothing to do (HS_OK, *n 0) when unset or "none". Errors are printed. */
+HS_MUST_USE hs_err hs_client_p11helper_keys(const struct hs_client_config *c, struct hs_key **keys,
+    char **labels, size_t max, size_t *n);
+/* hssh -Q provider: "<name> <available yes|no> <summary>" per compiled-in provider. */
+void hs_client_print_providers(FILE *f);
 
 /* client_main.c */
 int hs_client_main(int argc, char **argv);

@@ -30,8 +30,9 @@ struct cli_opts {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-GNnqTtVv] [-c cipher_spec] [-F configfile] [-i identity_file]\n"
-	    "            [-l login_name] [-m mac_spec] [-o option] [-p port] [-Q query_option]\n"
+	fprintf(stderr, "usage: %s [-GNnqTtVv] [-c cipher_spec] [-F configfile] [-I pkcs11]\n"
+	    "            [-i identity_file] [-l login_name] [-m mac_spec] [-o option] [-p port]\n"
+	    "            [-Q query_option]\n"
 	    "            destination [command [argument ...]]\n", HS_PROGNAME);
 	exit(EXIT_ERR);
 }
@@ -52,6 +53,10 @@ static const struct {
 static int
 do_query(const char *what)
 {
+	if (strcasecmp(what, "provider") == 0) {
+		hs_client_print_providers(stdout);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(query_names) / sizeof(query_names[0]); i++) {
 		if (strcasecmp(what, query_names[i].name) != 0)
 			continue;
@@ -86,7 +91,7 @@ parse_flag(int ch, struct cli_opts *o, struct hs_client_config *c)
 		const char *kw;
 	} kw_flags[] = {
 		{ 'p', "Port" }, { 'l', "User" }, { 'i', "IdentityFile" }, { 'c', "Ciphers" },
-		{ 'm', "MACs" },
+		{ 'm', "MACs" }, { 'I', "PKCS11Provider" },
 	};
 
 	for (size_t i = 0; i < sizeof(kw_flags) / sizeof(kw_flags[0]); i++) {
@@ -175,7 +180,7 @@ join_command(int argc, char **argv, struct cli_opts *o)
 static void
 parse_args(int argc, char **argv, struct cli_opts *o, struct hs_client_config *c)
 {
-	static const char optstr[] = "+46c:F:Gi:l:m:Nno:p:Q:qTtVv";
+	static const char optstr[] = "+46c:F:GI:i:l:m:Nno:p:Q:qTtVv";
 	int ch;
 
 	/* ssh(1) accepts options before and right after the destination */
@@ -313,12 +318,15 @@ connect_and_run(struct hs_client *cl, const struct cli_opts *o)
 		return EXIT_ERR;
 	}
 	cl->fd_in = cl->fd_out = -1;
+	if (hs_client_kex_setup(&cl->cfg) != HS_OK)
+		return EXIT_ERR;
 	if (hs_client_connect(cl) != HS_OK)
 		return EXIT_ERR;
 	if (start_transport(cl) != HS_OK)
 		goto out;
 	hs_transport_get_algs(cl->t, &algs);
 	hc_debug2("negotiated %s %s %s", algs.kex, algs.hostkey, algs.cipher_ctos);
+	hs_client_kex_report(cl->t);
 	if (hs_client_auth(cl) != HS_OK) {
 		hs_transport_disconnect(cl->t, HS_DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
 		    "No more authentication methods available");
@@ -336,6 +344,9 @@ out:
 		kill(cl->proxy_pid, SIGHUP);
 		waitpid(cl->proxy_pid, NULL, 0);
 	}
+	/* close the KEX token's session and module (a no-op for software) */
+	if (hs_kex_provider_set(NULL) != HS_OK)
+		hc_debug1("KexProvider: closing failed");
 	return status;
 }
 

@@ -71,6 +71,10 @@ struct hs_client_config {
 	/* accepted so common configs load; not acted on */
 	int gssapi_auth, forward_x11, visual_host_key;
 	char *add_keys_to_agent;
+	/* issue 5: hardware keys and key exchange */
+	char *pkcs11_provider;		/* PKCS11Provider / -I: a module for pkcs11-helper, or "none" */
+	char *kex_provider;		/* KexProvider: "soft" or a pkcs11:/tpm2: URI (hs_kex_provider_set) */
+	int kex_provider_fallback;	/* KexProviderFallback: offer methods the provider lacks */
 };
 
 /* State while reading one source (a file or the command line). */
@@ -110,7 +114,8 @@ HS_MUST_USE hs_err hs_client_config_read_file(struct hs_client_config *c, const 
 HS_MUST_USE hs_err hs_client_config_option(struct hs_client_config *c, const char *arg,
     const char *host);
 /* Fill defaults (port 22, user = local user, hostname = host, known_hosts files, ...) and expand
- * tokens in Hostname, IdentityFile, UserKnownHostsFile, IdentityAgent and ProxyCommand's %h/%p. */
+ * tokens in Hostname, IdentityFile (not key URIs), UserKnownHostsFile, IdentityAgent, PKCS11Provider
+ * and ProxyCommand's %h/%p. KexProvider defaults to "soft", KexProviderFallback to no. */
 HS_MUST_USE hs_err hs_client_config_finalize(struct hs_client_config *c, const char *host);
 /* Print the effective config as lowercase "keyword value" lines (hssh -G). */
 void hs_client_config_dump(const struct hs_client_config *c, FILE *f);
@@ -126,6 +131,11 @@ void hs_client_tokens_fill(const struct hs_client_config *c, const char *orig_ho
 /* Match s against a sep-separated pattern list with '!' negation (case-insensitive): 1 if a positive
  * pattern matches and no negated one does, -1 if a negated pattern matches, 0 otherwise. */
 int hs_match_list(const char *s, const char *list, char sep);
+
+/* True iff s names a key by URI ("pkcs11:..." RFC 7512, "tpm2:...") rather than a file: such an
+ * IdentityFile is opened through its provider (hs_key_open), needs no .pub file and is never
+ * ~- or %-expanded (RFC 7512 values are percent-encoded). The scheme is case-insensitive. */
+bool hs_client_is_key_uri(const char *s);
 
 /* Parse "yes"/"no" style seconds with optional s/m/h/d/w suffixes (sshd_config(5) TIME FORMATS). */
 HS_MUST_USE hs_err hs_client_parse_time(const char *s, int *out);

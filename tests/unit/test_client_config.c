@@ -312,6 +312,86 @@ test_dump(void **state)
 	unlink(cfg_path);
 }
 
+/* Issue 5: KexProvider, KexProviderFallback, PKCS11Provider; key URIs in IdentityFile are kept
+ * exactly as written (no ~ or %-token expansion of their RFC 7512 %xx escapes). */
+static const char hw_cfg[] =
+	"Host hw\n"
+	"  KexProvider pkcs11:token=kex%20tok?module-path=/m.so&pin-source=file:/p\n"
+	"  KexProviderFallback yes\n"
+	"  PKCS11Provider ~/lib/module.so\n"
+	"  IdentityFile pkcs11:token=My%20HSM;object=k%3b1?module-path=/m.so\n"
+	"  IdentityFile TPM2:handle=0x81000001\n"
+	"  IdentityFile ~/.ssh/id_%h\n"
+	"Host *\n"
+	"  KexProvider soft\n"
+	"  KexProviderFallback no\n"
+	"  PKCS11Provider /second.so\n";
+
+static void
+test_hw_keywords(void **state)
+{
+	struct hs_client_config c;
+	const char *home = getpwuid(getuid())->pw_dir;
+	char want[512], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	write_cfg(hw_cfg);
+	load(&c, "hw");
+	/* first obtained value wins */
+	assert_string_equal(c.kex_provider, "pkcs11:token=kex%20tok?module-path=/m.so&pin-source=file:/p");
+	assert_int_equal(c.kex_provider_fallback, 1);
+	snprintf(want, sizeof(want), "%s/lib/module.so", home);
+	assert_string_equal(c.pkcs11_provider, want);
+	assert_int_equal(c.identity_files.n, 3);
+	assert_string_equal(c.identity_files.v[0],
+	    "pkcs11:token=My%20HSM;object=k%3b1?module-path=/m.so");
+	assert_string_equal(c.identity_files.v[1], "TPM2:handle=0x81000001");
+	snprintf(want, sizeof(want), "%s/.ssh/id_hw", home);
+	assert_string_equal(c.identity_files.v[2], want);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	hs_client_config_dump(&c, f);
+	fclose(f);
+	assert_non_null(strstr(text, "\nkexprovider pkcs11:token=kex%20tok?module-path=/m.so&"));
+	assert_non_null(strstr(text, "\nkexproviderfallback yes\n"));
+	assert_non_null(strstr(text, "\nidentityfile pkcs11:token=My%20HSM;object=k%3b1?"));
+	free(text);
+	hs_client_config_clear(&c);
+
+	/* defaults: software KEX, no fallback, no PKCS11Provider */
+	write_cfg("Host other\n  KexProvider pkcs11:x\n");
+	load(&c, "h");
+	assert_string_equal(c.kex_provider, "soft");
+	assert_int_equal(c.kex_provider_fallback, 0);
+	assert_null(c.pkcs11_provider);
+	hs_client_config_clear(&c);
+
+	/* the command line comes first; a bad flag value is refused; "none" is not expanded */
+	hs_client_config_init(&c);
+	assert_int_equal(hs_client_config_option(&c, "KexProviderFallback=maybe", NULL),
+	    HS_ERR_CONFIG);
+	assert_int_equal(hs_client_config_option(&c, "KexProvider=tpm2:handle=0x81000002", NULL),
+	    HS_OK);
+	assert_int_equal(hs_client_config_option(&c, "PKCS11Provider none", NULL), HS_OK);
+	assert_int_equal(hs_client_config_option(&c, "KexProvider", NULL), HS_ERR_CONFIG);
+	assert_int_equal(hs_client_config_option(&c, "KexProvider a b", NULL), HS_ERR_CONFIG);
+	assert_int_equal(hs_client_config_read_file(&c, cfg_path, "h"), HS_OK);
+	assert_int_equal(hs_client_config_finalize(&c, "h"), HS_OK);
+	assert_string_equal(c.kex_provider, "tpm2:handle=0x81000002");
+	assert_string_equal(c.pkcs11_provider, "none");
+	hs_client_config_clear(&c);
+	unlink(cfg_path);
+
+	assert_true(hs_client_is_key_uri("pkcs11:object=x"));
+	assert_true(hs_client_is_key_uri("PKCS11:object=x"));
+	assert_true(hs_client_is_key_uri("tpm2:handle=0x81000001"));
+	assert_false(hs_client_is_key_uri("pkcs11"));
+	assert_false(hs_client_is_key_uri("~/pkcs11:x"));
+	assert_false(hs_client_is_key_uri("/k/tpm2:x"));
+	assert_false(hs_client_is_key_uri(NULL));
+}
+
 /* ssh_config(5) Include: relative to the including file, glob patterns, own Host blocks, bounded
  * recursion. */
 static void
@@ -362,6 +442,7 @@ main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_hw_keywords),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
