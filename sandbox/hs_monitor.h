@@ -27,6 +27,10 @@
  *                              (term, modes empty and sizes 0 unless pty),
  *                              uint32 n_env (<= 64), n_env x string "NAME=value"
  *                              (1..4 KiB, NAME not empty)
+ *   KEX_KEYPAIR    10    c->m  uint32 method (enum hs_kex_method,                KEX_KEYPAIR_OK
+ *                              1..HS_MON_MAX_KEX_METHOD)                         | FAIL
+ *   KEX_DERIVE     11    c->m  string peer public value (1..HS_MON_MAX_KEX)      KEX_DERIVE_OK
+ *                                                                                | FAIL
  *   OK             64    m->c  (empty)
  *   FAIL           65    m->c  (empty)
  *   HOSTKEYS_OK    66    m->c  uint32 n (1..16), n x string public key blob (<= 16 KiB each)
@@ -35,6 +39,17 @@
  *   AUTH_DONE      69    m->c  string user (the user the monitor authenticated)
  *   SPAWN_OK       70    m->c  uint32 pid (1..INT32_MAX), bool pty, string tty_name (<= 63,
  *                              empty unless pty)
+ *   KEX_KEYPAIR_OK 71    m->c  string our public value (1..HS_MON_MAX_KEX), raw as
+ *                              hs_kex_keypair makes it
+ *   KEX_DERIVE_OK  72    m->c  string shared secret (1..HS_MON_MAX_KEX), raw as hs_kex_derive
+ *                              makes it: a secret; both sides wipe every buffer it passed
+ *
+ * KEX_KEYPAIR and KEX_DERIVE (issue 5, "KexProvider"): the server side of a key exchange whose
+ * ephemeral key pair and shared secret are computed by the monitor (through the host-key service:
+ * a PKCS#11 token or a TPM), so the network process never loads a module or TSS library. The
+ * ephemeral private value never leaves the monitor's side; a KEX_DERIVE consumes it. A FAIL to
+ * KEX_DERIVE means the peer's value was refused (not on the curve) or the device failed: the
+ * child ends the key exchange, as it would for its own failure.
  *
  * After SPAWN_OK the monitor passes the started program's descriptors with hs_mon_send_fd, one
  * message each, in this order: pty: 1 (the master); pipes: 3 (the writing end of its stdin, the
@@ -61,6 +76,10 @@
  *                  the monitor through hs_mon_state_auth_result(), moves to AUTHENTICATED
  *   AUTHENTICATED  KEYSTATE (once; moves to POSTAUTH)
  *   POSTAUTH       SIGN (rekeys), SPAWN (any number: one per session channel's program)
+ *
+ * KEX_KEYPAIR is allowed where SIGN is (PREKEX, PREAUTH, POSTAUTH; after HOSTKEYS), at most
+ * HS_MON_MAX_KEX_PER_PHASE times per phase; KEX_DERIVE only once after each KEX_KEYPAIR (a
+ * second KEX_KEYPAIR replaces an underived one, as the monitor's pending ephemeral is replaced).
  */
 #ifndef HS_MONITOR_H
 #define HS_MONITOR_H
@@ -86,6 +105,13 @@
 #define HS_MON_MAX_ENV		64		/* SPAWN: client environment strings */
 #define HS_MON_MAX_ENV_LEN	(4u * 1024)	/* SPAWN: one "NAME=value" */
 #define HS_MON_MAX_TTY		63		/* SPAWN_OK: "/dev/pts/N" */
+/* KEX values: an uncompressed P-521 point is 133 bytes, a group16 (RFC 3526 4096-bit) e or f or
+ * shared secret 512. */
+#define HS_MON_MAX_KEX		512
+#define HS_MON_MAX_KEX_METHOD	63		/* the largest enum hs_kex_method value accepted */
+/* KEX_KEYPAIR per phase. Rekeys need one each; the reason for 64 is SIGN's (hs_mon_state_init):
+ * OpenSSH's "rekeylimit 16" regress made 22 rekeys in one connection. */
+#define HS_MON_MAX_KEX_PER_PHASE	64
 /* Largest type || body: the 64 KiB KEYSTATE string plus its length and the type byte. */
 #define HS_MON_MAX_MSG		(HS_MON_MAX_STATE + 5)
 
@@ -104,6 +130,8 @@ enum hs_mon_type {
 	HS_MON_AUTH_PASSWORD = 7,
 	HS_MON_KEYSTATE = 8,
 	HS_MON_SPAWN = 9,
+	HS_MON_KEX_KEYPAIR = 10,
+	HS_MON_KEX_DERIVE = 11,
 	HS_MON_OK = 64,
 	HS_MON_FAIL = 65,
 	HS_MON_HOSTKEYS_OK = 66,
@@ -111,9 +139,11 @@ enum hs_mon_type {
 	HS_MON_PK_OK = 68,
 	HS_MON_AUTH_DONE = 69,
 	HS_MON_SPAWN_OK = 70,
+	HS_MON_KEX_KEYPAIR_OK = 71,
+	HS_MON_KEX_DERIVE_OK = 72,
 };
 /* The highest request (child -> monitor) type. */
-#define HS_MON_REQ_LAST		HS_MON_SPAWN
+#define HS_MON_REQ_LAST		HS_MON_KEX_DERIVE
 
 /* A view of len bytes inside the parsed message (not NUL-terminated, not owned). */
 struct hs_mon_str {
@@ -145,6 +175,10 @@ struct hs_mon_req {
 			struct hs_mon_str env[HS_MON_MAX_ENV];
 		} spawn;
 		struct { uint32_t pid; bool pty; struct hs_mon_str tty_name; } spawn_ok;
+		struct { uint32_t method; } kex_keypair;
+		struct { struct hs_mon_str peer; } kex_derive;
+		struct { struct hs_mon_str pub; } kex_keypair_ok;
+		struct { struct hs_mon_str secret; } kex_derive_ok;
 	} u;
 };
 
@@ -216,6 +250,17 @@ HS_MUST_USE hs_err hs_mon_spawn_req(const struct hs_mon_req *m, struct hs_spawn_
 HS_MUST_USE hs_err hs_mon_build_spawn_ok(struct hs_buf *out, uint32_t pid, bool pty,
 	const char *tty_name);
 
+/* KEX_KEYPAIR for method (an enum hs_kex_method value, 1..HS_MON_MAX_KEX_METHOD). */
+HS_MUST_USE hs_err hs_mon_build_kex_keypair(struct hs_buf *out, uint32_t method);
+/* KEX_DERIVE with the peer's public value (1..HS_MON_MAX_KEX bytes). */
+HS_MUST_USE hs_err hs_mon_build_kex_derive(struct hs_buf *out, const uint8_t *peer, size_t len);
+/* KEX_KEYPAIR_OK with our public value (1..HS_MON_MAX_KEX bytes). */
+HS_MUST_USE hs_err hs_mon_build_kex_keypair_ok(struct hs_buf *out, const uint8_t *pub, size_t len);
+/* KEX_DERIVE_OK with the shared secret (1..HS_MON_MAX_KEX bytes). out then holds a secret: the
+ * caller resets or frees it (which wipes) as soon as it was sent. */
+HS_MUST_USE hs_err hs_mon_build_kex_derive_ok(struct hs_buf *out, const uint8_t *secret,
+	size_t len);
+
 /* Pass one open descriptor over the unix socket sock (SCM_RIGHTS, with one data byte), for the
  * post-auth session fds. HS_ERR_IO on failure. The sender keeps its copy open. */
 HS_MUST_USE hs_err hs_mon_send_fd(int sock, int fd);
@@ -266,6 +311,12 @@ struct hs_mon_state {
 	uint64_t sign_credit_ms;
 	uint64_t sign_last_ms;
 	uint64_t (*now_ms)(void);		/* monotonic clock; tests may replace it */
+	/* KEX in the monitor: KEX_KEYPAIRs accepted in kex_phase, whether one awaits its
+	 * KEX_DERIVE, and its method (for the log line). */
+	enum hs_mon_phase kex_phase;
+	uint32_t kex_in_phase;
+	bool kex_open;
+	uint32_t kex_method;
 };
 
 /* Initialise s in PREKEX with the given MaxAuthTries (0 means the default) and the default SIGN

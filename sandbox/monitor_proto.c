@@ -55,6 +55,7 @@ struct mon_layout {
 
 static hs_err valid_spawn(const struct hs_mon_req *m);
 static hs_err valid_spawn_ok(const struct hs_mon_req *m);
+static hs_err valid_kex_keypair(const struct hs_mon_req *m);
 
 /* The wire layout of every message (the table in hs_monitor.h). */
 static const struct mon_layout layouts[] = {
@@ -94,6 +95,14 @@ static const struct mon_layout layouts[] = {
 	{ .type = HS_MON_SPAWN_OK, .name = "SPAWN_OK", .valid = valid_spawn_ok, .f = {
 		U32(spawn_ok.pid), BOOL(spawn_ok.pty),
 		TEXT(spawn_ok.tty_name, 0, HS_MON_MAX_TTY) } },
+	{ .type = HS_MON_KEX_KEYPAIR, .name = "KEX_KEYPAIR", .valid = valid_kex_keypair,
+		.f = { U32(kex_keypair.method) } },
+	{ .type = HS_MON_KEX_DERIVE, .name = "KEX_DERIVE",
+		.f = { BYTES(kex_derive.peer, 1, HS_MON_MAX_KEX) } },
+	{ .type = HS_MON_KEX_KEYPAIR_OK, .name = "KEX_KEYPAIR_OK",
+		.f = { BYTES(kex_keypair_ok.pub, 1, HS_MON_MAX_KEX) } },
+	{ .type = HS_MON_KEX_DERIVE_OK, .name = "KEX_DERIVE_OK",
+		.f = { BYTES(kex_derive_ok.secret, 1, HS_MON_MAX_KEX) } },
 };
 
 static const struct mon_layout *
@@ -524,6 +533,54 @@ hs_mon_build_spawn_ok(struct hs_buf *out, uint32_t pid, bool pty, const char *tt
 	m.u.spawn_ok.pid = pid;
 	m.u.spawn_ok.pty = pty;
 	m.u.spawn_ok.tty_name = cstr(tty_name != NULL ? tty_name : "");
+	return hs_mon_build(out, &m);
+}
+
+/* ---- KEX in the monitor ---- */
+
+/* The method is a number here; which numbers are methods, and which of them this server offers,
+ * the monitor decides (core/server_monitor_req.c). */
+static hs_err
+valid_kex_keypair(const struct hs_mon_req *m)
+{
+	HS_ENSURE(m->u.kex_keypair.method >= 1 && m->u.kex_keypair.method <= HS_MON_MAX_KEX_METHOD,
+		HS_ERR_FORMAT);
+	return HS_OK;
+}
+
+hs_err
+hs_mon_build_kex_keypair(struct hs_buf *out, uint32_t method)
+{
+	struct hs_mon_req m = { .type = HS_MON_KEX_KEYPAIR };
+
+	m.u.kex_keypair.method = method;
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_kex_derive(struct hs_buf *out, const uint8_t *peer, size_t len)
+{
+	struct hs_mon_req m = { .type = HS_MON_KEX_DERIVE };
+
+	m.u.kex_derive.peer = bytes(peer, len);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_kex_keypair_ok(struct hs_buf *out, const uint8_t *pub, size_t len)
+{
+	struct hs_mon_req m = { .type = HS_MON_KEX_KEYPAIR_OK };
+
+	m.u.kex_keypair_ok.pub = bytes(pub, len);
+	return hs_mon_build(out, &m);
+}
+
+hs_err
+hs_mon_build_kex_derive_ok(struct hs_buf *out, const uint8_t *secret, size_t len)
+{
+	struct hs_mon_req m = { .type = HS_MON_KEX_DERIVE_OK };
+
+	m.u.kex_derive_ok.secret = bytes(secret, len);
 	return hs_mon_build(out, &m);
 }
 

@@ -34,6 +34,8 @@ static hs_err learn_user(struct hs_mon_state *, const struct hs_mon_req *, const
 static hs_err check_pubkey_user(struct hs_mon_state *, const struct hs_mon_req *, const char **);
 static hs_err check_pubkey_signed(struct hs_mon_state *, const struct hs_mon_req *, const char **);
 static hs_err check_password_user(struct hs_mon_state *, const struct hs_mon_req *, const char **);
+static hs_err check_kex_keypair(struct hs_mon_state *, const struct hs_mon_req *, const char **);
+static hs_err check_kex_derive(struct hs_mon_state *, const struct hs_mon_req *, const char **);
 
 /*
  * request             phases                     max  next           requires    auth tries
@@ -46,11 +48,17 @@ static hs_err check_password_user(struct hs_mon_state *, const struct hs_mon_req
  * AUTH_PASSWORD       PREAUTH                     -    on success)   AUTH_USER   yes  yes
  * KEYSTATE            AUTHENTICATED               1   POSTAUTH       -
  * SPAWN               POSTAUTH                    -   -              -
+ * KEX_KEYPAIR         PREKEX PREAUTH POSTAUTH    (64 per phase)      HOSTKEYS
+ * KEX_DERIVE          PREKEX PREAUTH POSTAUTH     -   -              (the KEYPAIR before it)
  * SIGN requires HOSTKEYS (the child cannot name a key it was not told about) and SESSION_ID
  * requires SIGN (no KEX completes without the server's signature). SPAWN has no count: a client
  * may open session channels one after another, and each program is started under the policy the
- * monitor holds, not the child's (hs_session_spawn). Replies and unknown types have no row and
- * are always refused.
+ * monitor holds, not the child's (hs_session_spawn). The KEX pair runs where SIGN does (the
+ * first KEX, a client's rekey while authenticating, rekeys after the hand-over); each KEX_DERIVE
+ * consumes the ephemeral of the KEX_KEYPAIR before it, so the monitor computes at most one shared
+ * secret per ephemeral and at most HS_MON_MAX_KEX_PER_PHASE key pairs per phase (a child cannot
+ * use the monitor, or the token or TPM behind it, as an unbounded ECDH oracle). Replies and unknown
+ * types have no row and are always refused.
  */
 static const struct mon_rule rules[] = {
 	{ .type = HS_MON_HOSTKEYS, .phases = PH(PREKEX), .max = 1, .next = STAY },
@@ -72,6 +80,10 @@ static const struct mon_rule rules[] = {
 	{ .type = HS_MON_KEYSTATE, .phases = PH(AUTHENTICATED), .max = 1,
 		.next = HS_MON_PHASE_POSTAUTH },
 	{ .type = HS_MON_SPAWN, .phases = PH(POSTAUTH), .next = STAY },
+	{ .type = HS_MON_KEX_KEYPAIR, .phases = PH(PREKEX) | PH(PREAUTH) | PH(POSTAUTH),
+		.next = STAY, .requires = HS_MON_HOSTKEYS, .check = check_kex_keypair },
+	{ .type = HS_MON_KEX_DERIVE, .phases = PH(PREKEX) | PH(PREAUTH) | PH(POSTAUTH),
+		.next = STAY, .requires = HS_MON_KEX_KEYPAIR, .check = check_kex_derive },
 };
 
 static const char *const phase_names[HS_MON_PHASES] = {
@@ -258,6 +270,34 @@ check_pubkey_signed(struct hs_mon_state *s, const struct hs_mon_req *r, const ch
 out:
 	hs_buf_free(b);
 	return res;
+}
+
+/* A bounded number of key pairs per phase; the count starts again in each phase. */
+static hs_err
+check_kex_keypair(struct hs_mon_state *s, const struct hs_mon_req *r, const char **why)
+{
+	if (s->kex_phase != s->phase) {
+		s->kex_phase = s->phase;
+		s->kex_in_phase = 0;
+	}
+	*why = "key exchanges per phase bound exceeded";
+	HS_ENSURE(s->kex_in_phase < HS_MON_MAX_KEX_PER_PHASE, HS_ERR_PROTOCOL);
+	s->kex_in_phase++;
+	s->kex_open = true;
+	s->kex_method = r->u.kex_keypair.method;
+	return HS_OK;
+}
+
+/* One shared secret per ephemeral, and only for an ephemeral made in this phase (none is carried
+ * into POSTAUTH: the pre-auth child's KEX finished before the hand-over). */
+static hs_err
+check_kex_derive(struct hs_mon_state *s, const struct hs_mon_req *r, const char **why)
+{
+	(void)r;
+	*why = "no key pair awaits this derivation";
+	HS_ENSURE(s->kex_open && s->kex_phase == s->phase, HS_ERR_PROTOCOL);
+	s->kex_open = false;
+	return HS_OK;
 }
 
 /* ---- the generic part: phase, count, order, MaxAuthTries ---- */

@@ -1,7 +1,8 @@
 /* fuzz_monitor.c: libFuzzer target for the monitor protocol (sandbox/hs_monitor.h). The input is
  * what a compromised network child could send: a stream of frames (uint32 length || type || body).
  * Each frame is parsed and fed to the state machine, as the monitor would; the monitor's verdict
- * on auth requests comes from the frame length's low bit. Seeds: tests/fuzz/corpus/monitor. */
+ * on auth requests comes from the frame length's low bit; KEX_KEYPAIR / KEX_DERIVE are checked
+ * against the pairing and per-phase bound. Seeds: tests/fuzz/corpus/monitor. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,6 +74,26 @@ check_invariants(const struct hs_mon_state *s, bool was_authenticated)
 		abort();
 	if (was_authenticated && !hs_mon_state_authenticated(s))
 		abort();
+	if (s->kex_in_phase > HS_MON_MAX_KEX_PER_PHASE)
+		abort();
+}
+
+/* KEX in the monitor: a DERIVE only consumes an open KEYPAIR of this phase; a KEYPAIR opens one;
+ * neither runs between authentication and the hand-over. */
+static void
+check_kex(const struct hs_mon_state *before, const struct hs_mon_state *s,
+    const struct hs_mon_req *m)
+{
+	if (m->type != HS_MON_KEX_KEYPAIR && m->type != HS_MON_KEX_DERIVE)
+		return;
+	if (s->phase == HS_MON_PHASE_AUTHENTICATED || s->counts[HS_MON_HOSTKEYS] != 1)
+		abort();
+	if (m->type == HS_MON_KEX_KEYPAIR && (!s->kex_open ||
+	    s->kex_method != m->u.kex_keypair.method || s->kex_phase != s->phase))
+		abort();
+	if (m->type == HS_MON_KEX_DERIVE && (!before->kex_open ||
+	    before->kex_phase != before->phase || s->kex_open))
+		abort();
 }
 
 int
@@ -91,6 +112,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	while (hs_buf_get_string(in, &p, &len) == HS_OK) {
 		bool was = hs_mon_state_authenticated(&s);
+		struct hs_mon_state before = s;
 
 		fake_now += 250;
 		if (hs_buf_from(p, len, &frame) != HS_OK)
@@ -114,6 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (m.type == HS_MON_SPAWN && s.phase != HS_MON_PHASE_POSTAUTH)
 			abort();	/* programs start only after the hand-over */
 		check_invariants(&s, was);
+		check_kex(&before, &s, &m);
 		hs_buf_free(frame);
 		frame = NULL;
 	}

@@ -31,6 +31,11 @@ static const uint8_t sig[83] = { 0, 0, 0, 11, 's', 's', 'h', '-' };
 static const uint8_t modes[] = { 1, 0, 0, 0, 3, 128, 0, 0, 0x96, 0, 0 };
 static const char *const env2[] = { "LANG=C.UTF-8", "LC_X=a=b", NULL };
 #define CMD	"ls -l /tmp"
+/* KEX_KEYPAIR's method: ecdh-sha2-nistp256 (enum hs_kex_method HS_KEXM_ECDH_P256) */
+#define METHOD	2u
+/* A P-256 point (0x04 || X || Y) and a 32-byte secret, only as bytes to carry */
+static const uint8_t point[65] = { 0x04, 0x6b, 0x17, 0xd1, 0xf2 };
+static const uint8_t secret[32] = { 0x5e, 0xc2, 0xe7 };
 #define TTY	"/dev/pts/7"
 
 /* A pty request for CMD with TERM, modes, a window size and two env strings. */
@@ -108,6 +113,10 @@ build_example(struct hs_buf *b, enum hs_mon_type type)
 		break;
 	}
 	case HS_MON_SPAWN_OK: r = hs_mon_build_spawn_ok(b, 4242, true, TTY); break;
+	case HS_MON_KEX_KEYPAIR: r = hs_mon_build_kex_keypair(b, METHOD); break;
+	case HS_MON_KEX_DERIVE: r = hs_mon_build_kex_derive(b, point, sizeof(point)); break;
+	case HS_MON_KEX_KEYPAIR_OK: r = hs_mon_build_kex_keypair_ok(b, point, sizeof(point)); break;
+	case HS_MON_KEX_DERIVE_OK: r = hs_mon_build_kex_derive_ok(b, secret, sizeof(secret)); break;
 	}
 	assert_int_equal(r, HS_OK);
 }
@@ -115,8 +124,9 @@ build_example(struct hs_buf *b, enum hs_mon_type type)
 static const enum hs_mon_type all_types[] = {
 	HS_MON_HOSTKEYS, HS_MON_SIGN, HS_MON_SESSION_ID, HS_MON_AUTH_USER,
 	HS_MON_AUTH_PUBKEY_CHECK, HS_MON_AUTH_PUBKEY_VERIFY, HS_MON_AUTH_PASSWORD, HS_MON_KEYSTATE,
-	HS_MON_SPAWN, HS_MON_OK, HS_MON_FAIL, HS_MON_HOSTKEYS_OK, HS_MON_SIGN_OK, HS_MON_PK_OK,
-	HS_MON_AUTH_DONE, HS_MON_SPAWN_OK,
+	HS_MON_SPAWN, HS_MON_KEX_KEYPAIR, HS_MON_KEX_DERIVE, HS_MON_OK, HS_MON_FAIL,
+	HS_MON_HOSTKEYS_OK, HS_MON_SIGN_OK, HS_MON_PK_OK, HS_MON_AUTH_DONE, HS_MON_SPAWN_OK,
+	HS_MON_KEX_KEYPAIR_OK, HS_MON_KEX_DERIVE_OK,
 };
 #define NTYPES	(sizeof(all_types) / sizeof(all_types[0]))
 
@@ -197,6 +207,18 @@ test_roundtrip_fields(void **state)
 			assert_int_equal(m.u.spawn_ok.pid, 4242);
 			assert_true(m.u.spawn_ok.pty);
 			assert_true(str_is(&m.u.spawn_ok.tty_name, TTY, strlen(TTY)));
+			break;
+		case HS_MON_KEX_KEYPAIR:
+			assert_int_equal(m.u.kex_keypair.method, METHOD);
+			break;
+		case HS_MON_KEX_DERIVE:
+			assert_true(str_is(&m.u.kex_derive.peer, point, sizeof(point)));
+			break;
+		case HS_MON_KEX_KEYPAIR_OK:
+			assert_true(str_is(&m.u.kex_keypair_ok.pub, point, sizeof(point)));
+			break;
+		case HS_MON_KEX_DERIVE_OK:
+			assert_true(str_is(&m.u.kex_derive_ok.secret, secret, sizeof(secret)));
 			break;
 		default:
 			break;
@@ -308,8 +330,8 @@ test_bounds(void **state)
 		HS_ERR_FORMAT);
 	/* unknown types, and an empty message */
 	assert_int_equal(parse_raw(0, NULL, 0), HS_ERR_PROTOCOL);
-	assert_int_equal(parse_raw(10, NULL, 0), HS_ERR_PROTOCOL);
-	assert_int_equal(parse_raw(71, NULL, 0), HS_ERR_PROTOCOL);
+	assert_int_equal(parse_raw(12, NULL, 0), HS_ERR_PROTOCOL);
+	assert_int_equal(parse_raw(73, NULL, 0), HS_ERR_PROTOCOL);
 	assert_int_equal(parse_raw(255, NULL, 0), HS_ERR_PROTOCOL);
 	hs_buf_reset(b);
 	{
@@ -495,12 +517,12 @@ static void
 test_state_matrix(void **state)
 {
 	/* rows: phase; columns: HOSTKEYS SIGN SESSION_ID AUTH_USER CHECK VERIFY PASSWORD KEYSTATE
-	 * SPAWN */
+	 * SPAWN KEX_KEYPAIR KEX_DERIVE (never first: it needs a KEX_KEYPAIR before it) */
 	static const bool allowed[HS_MON_PHASES][HS_MON_REQ_LAST] = {
-		[HS_MON_PHASE_PREKEX] = { 0, 1, 1, 0, 0, 0, 0, 0, 0 },
-		[HS_MON_PHASE_PREAUTH] = { 0, 1, 0, 0, 1, 1, 1, 0, 0 },
-		[HS_MON_PHASE_AUTHENTICATED] = { 0, 0, 0, 0, 0, 0, 0, 1, 0 },
-		[HS_MON_PHASE_POSTAUTH] = { 0, 1, 0, 0, 0, 0, 0, 0, 1 },
+		[HS_MON_PHASE_PREKEX] = { 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0 },
+		[HS_MON_PHASE_PREAUTH] = { 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0 },
+		[HS_MON_PHASE_AUTHENTICATED] = { 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0 },
+		[HS_MON_PHASE_POSTAUTH] = { 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0 },
 	};
 	struct hs_mon_state s;
 
@@ -919,6 +941,131 @@ test_state_spawn(void **state)
 	hs_mon_state_clear(&s);
 }
 
+/* ---- KEX_KEYPAIR and KEX_DERIVE ---- */
+
+/* Builders refuse what the parser refuses; the method and value bounds. */
+static void
+test_kex_bounds(void **state)
+{
+	static uint8_t big[HS_MON_MAX_KEX + 1];
+	struct hs_buf *b = newbuf(), *body = newbuf();
+	struct hs_mon_req m;
+
+	assert_int_equal(hs_mon_build_kex_keypair(b, 0), HS_ERR_FORMAT);
+	assert_int_equal(hs_mon_build_kex_keypair(b, HS_MON_MAX_KEX_METHOD + 1), HS_ERR_FORMAT);
+	assert_int_equal(hs_mon_build_kex_derive(b, big, 0), HS_ERR_FORMAT);
+	assert_int_equal(hs_mon_build_kex_derive(b, big, sizeof(big)), HS_ERR_TOO_LARGE);
+	assert_int_equal(hs_mon_build_kex_keypair_ok(b, big, sizeof(big)), HS_ERR_TOO_LARGE);
+	assert_int_equal(hs_mon_build_kex_derive_ok(b, big, 0), HS_ERR_FORMAT);
+	assert_int_equal(hs_buf_len(b), 0);
+	/* the largest values: a group16 e and K (512 bytes), method 63 */
+	assert_int_equal(hs_mon_build_kex_derive(b, big, HS_MON_MAX_KEX), HS_OK);
+	assert_int_equal(hs_mon_parse(b, &m), HS_OK);
+	assert_int_equal(m.u.kex_derive.peer.len, HS_MON_MAX_KEX);
+	hs_buf_reset(b);
+	assert_int_equal(hs_mon_build_kex_keypair(b, HS_MON_MAX_KEX_METHOD), HS_OK);
+	assert_int_equal(hs_mon_parse(b, &m), HS_OK);
+	assert_int_equal(m.u.kex_keypair.method, HS_MON_MAX_KEX_METHOD);
+	/* hand-made: method 0, method 64, a 513-byte peer value, a secret too long */
+	assert_int_equal(hs_buf_put_u32(body, 0), HS_OK);
+	assert_int_equal(parse_raw(HS_MON_KEX_KEYPAIR, hs_buf_ptr(body), hs_buf_len(body)),
+		HS_ERR_FORMAT);
+	hs_buf_reset(body);
+	assert_int_equal(hs_buf_put_u32(body, HS_MON_MAX_KEX_METHOD + 1), HS_OK);
+	assert_int_equal(parse_raw(HS_MON_KEX_KEYPAIR, hs_buf_ptr(body), hs_buf_len(body)),
+		HS_ERR_FORMAT);
+	hs_buf_reset(body);
+	assert_int_equal(hs_buf_put_string(body, big, sizeof(big)), HS_OK);
+	assert_int_equal(parse_raw(HS_MON_KEX_DERIVE, hs_buf_ptr(body), hs_buf_len(body)),
+		HS_ERR_TOO_LARGE);
+	assert_int_equal(parse_raw(HS_MON_KEX_DERIVE_OK, hs_buf_ptr(body), hs_buf_len(body)),
+		HS_ERR_TOO_LARGE);
+	hs_buf_reset(body);
+	assert_int_equal(hs_buf_put_string(body, big, 0), HS_OK);
+	assert_int_equal(parse_raw(HS_MON_KEX_KEYPAIR_OK, hs_buf_ptr(body), hs_buf_len(body)),
+		HS_ERR_FORMAT);
+	assert_string_equal(hs_mon_type_name(HS_MON_KEX_DERIVE_OK), "KEX_DERIVE_OK");
+	hs_buf_free(body);
+	hs_buf_free(b);
+}
+
+/* The pairing: DERIVE only after a KEYPAIR, once; a second KEYPAIR replaces the first; the
+ * method is remembered for the log line; a reply type is never a request. */
+static void
+test_state_kex_order(void **state)
+{
+	struct hs_mon_state s;
+
+	hs_mon_state_init(&s, 0);
+	s.now_ms = fake_clock;
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_ERR_PROTOCOL);	/* no HOSTKEYS */
+	assert_int_equal(step(&s, HS_MON_HOSTKEYS, true), HS_OK);
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_ERR_PROTOCOL);	/* no KEYPAIR */
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_OK);
+	assert_true(s.kex_open);
+	assert_int_equal(s.kex_method, METHOD);
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_OK);
+	assert_false(s.kex_open);
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_ERR_PROTOCOL);	/* once each */
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_OK);
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_OK);		/* replaces */
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_OK);
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_ERR_PROTOCOL);
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR_OK, true), HS_ERR_PROTOCOL);
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE_OK, true), HS_ERR_PROTOCOL);
+	/* the rest of the first KEX still follows */
+	assert_int_equal(step(&s, HS_MON_SIGN, true), HS_OK);
+	assert_int_equal(step(&s, HS_MON_SESSION_ID, true), HS_OK);
+	assert_int_equal(s.phase, HS_MON_PHASE_PREAUTH);
+	hs_mon_state_clear(&s);
+}
+
+/* At most HS_MON_MAX_KEX_PER_PHASE key pairs per phase; the count starts again in the next phase,
+ * so rekeys after the hand-over are allowed; an ephemeral made before the hand-over cannot be
+ * derived after it. */
+static void
+test_state_kex_bound(void **state)
+{
+	struct hs_mon_state s;
+
+	reach(&s, HS_MON_PHASE_PREKEX);
+	for (int i = 0; i < HS_MON_MAX_KEX_PER_PHASE; i++) {
+		assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_OK);
+		assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_OK);
+	}
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_ERR_PROTOCOL);
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_ERR_PROTOCOL);
+	assert_int_equal(step(&s, HS_MON_SESSION_ID, true), HS_OK);
+	assert_int_equal(s.phase, HS_MON_PHASE_PREAUTH);
+	/* a client's rekey while authenticating: a fresh count */
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_OK);
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_OK);
+	/* left open across authentication and the hand-over: not derivable after it */
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_OK);
+	assert_int_equal(step(&s, HS_MON_AUTH_USER, true), HS_OK);
+	assert_int_equal(step(&s, HS_MON_AUTH_PASSWORD, true), HS_OK);
+	assert_int_equal(step(&s, HS_MON_KEYSTATE, true), HS_OK);
+	assert_int_equal(s.phase, HS_MON_PHASE_POSTAUTH);
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_ERR_PROTOCOL);
+	hs_mon_state_clear(&s);
+	/* post-auth rekeys: the full bound again, then refused */
+	reach(&s, HS_MON_PHASE_POSTAUTH);
+	assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_ERR_PROTOCOL);
+	for (int i = 0; i < HS_MON_MAX_KEX_PER_PHASE; i++) {
+		assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_OK);
+		assert_int_equal(step(&s, HS_MON_KEX_DERIVE, true), HS_OK);
+		assert_int_equal(step(&s, HS_MON_SPAWN, true), HS_OK);	/* interleaved freely */
+	}
+	assert_int_equal(s.kex_in_phase, HS_MON_MAX_KEX_PER_PHASE);
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_ERR_PROTOCOL);
+	assert_int_equal(s.kex_in_phase, HS_MON_MAX_KEX_PER_PHASE);
+	hs_mon_state_clear(&s);
+	/* between authentication and the hand-over: no KEX at all */
+	reach(&s, HS_MON_PHASE_AUTHENTICATED);
+	assert_int_equal(step(&s, HS_MON_KEX_KEYPAIR, true), HS_ERR_PROTOCOL);
+	hs_mon_state_clear(&s);
+}
+
 static void
 test_exit_events(void **state)
 {
@@ -997,6 +1144,9 @@ main(void)
 		cmocka_unit_test(test_spawn_req_copy),
 		cmocka_unit_test(test_state_spawn),
 		cmocka_unit_test(test_exit_events),
+		cmocka_unit_test(test_kex_bounds),
+		cmocka_unit_test(test_state_kex_order),
+		cmocka_unit_test(test_state_kex_bound),
 	};
 
 	hs_log_init("test_monitor", HS_LOG_QUIET, true, 0);
