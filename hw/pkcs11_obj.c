@@ -39,7 +39,7 @@ static const struct rv_name rv_names[] = {
 const char *
 hs_p11_rv_name(CK_RV rv)
 {
-	static char unknown[32];
+	static _Thread_local char unknown[32];
 	const struct rv_name *n;
 
 	for (n = rv_names; n->name != NULL; n++)
@@ -60,10 +60,10 @@ hs_p11_fail(const char *what, CK_RV rv)
 }
 
 hs_err
-hs_p11_find_object(struct hs_p11_key *pk, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE *out,
-    unsigned *count)
+hs_p11_find_object(struct hs_p11_key *pk, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+    CK_OBJECT_HANDLE *out, unsigned *count)
 {
-	CK_FUNCTION_LIST_PTR f = pk->mod->f;
+	CK_FUNCTION_LIST_PTR f = pk->tok->mod->f;
 	CK_ATTRIBUTE tmpl[3];
 	CK_OBJECT_HANDLE h[2];
 	CK_ULONG n = 0, nt = 0;
@@ -75,10 +75,10 @@ hs_p11_find_object(struct hs_p11_key *pk, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE 
 		tmpl[nt++] = (CK_ATTRIBUTE){ CKA_ID, pk->uri.id, pk->uri.id_len };
 	if (pk->uri.object != NULL)
 		tmpl[nt++] = (CK_ATTRIBUTE){ CKA_LABEL, pk->uri.object, strlen(pk->uri.object) };
-	if ((rv = f->C_FindObjectsInit(pk->sess, tmpl, nt)) != CKR_OK)
+	if ((rv = f->C_FindObjectsInit(s, tmpl, nt)) != CKR_OK)
 		return hs_p11_fail("C_FindObjectsInit", rv);
-	rv = f->C_FindObjects(pk->sess, h, 2, &n);
-	(void)f->C_FindObjectsFinal(pk->sess);
+	rv = f->C_FindObjects(s, h, 2, &n);
+	(void)f->C_FindObjectsFinal(s);
 	if (rv != CKR_OK)
 		return hs_p11_fail("C_FindObjects", rv);
 	*count = (unsigned)n;
@@ -89,13 +89,13 @@ hs_p11_find_object(struct hs_p11_key *pk, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE 
 
 /* One attribute's value into buf (at most max bytes). */
 static hs_err
-get_attr(struct hs_p11_key *pk, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t, uint8_t *buf,
-    size_t max, size_t *len)
+get_attr(struct hs_p11_key *pk, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t,
+    uint8_t *buf, size_t max, size_t *len)
 {
 	CK_ATTRIBUTE a = { t, buf, max };
 	CK_RV rv;
 
-	if ((rv = pk->mod->f->C_GetAttributeValue(pk->sess, o, &a, 1)) != CKR_OK) {
+	if ((rv = pk->tok->mod->f->C_GetAttributeValue(s, o, &a, 1)) != CKR_OK) {
 		hs_debug("pkcs11: attribute 0x%lx: %s", (unsigned long)t, hs_p11_rv_name(rv));
 		return rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ?
 		    HS_ERR_NOT_FOUND : HS_ERR_PROVIDER;
@@ -120,10 +120,24 @@ static const struct curve_oid curve_oids[] = {
 	{ HS_KEY_UNKNOWN, 0, { 0 } }
 };
 
+hs_err
+hs_p11_curve_oid(enum hs_key_type t, const uint8_t **der, size_t *len)
+{
+	const struct curve_oid *c;
+
+	for (c = curve_oids; c->type != HS_KEY_UNKNOWN; c++)
+		if (c->type == t) {
+			*der = c->der;
+			*len = c->len;
+			return HS_OK;
+		}
+	return HS_ERR_UNSUPPORTED;
+}
+
 /* Strip a DER OCTET STRING header (tag 0x04, short or long length) if v is exactly one, as
  * CKA_EC_POINT is (PKCS#11 v2.40 2.3.3); else leave v as it is (some tokens store the raw point). */
-static void
-der_unwrap(const uint8_t **v, size_t *len, size_t want)
+void
+hs_p11_der_unwrap(const uint8_t **v, size_t *len, size_t want)
 {
 	const uint8_t *p = *v;
 	size_t n = *len, hdr, body;
@@ -149,15 +163,15 @@ der_unwrap(const uint8_t **v, size_t *len, size_t want)
 }
 
 static hs_err
-read_ec(struct hs_p11_key *pk, CK_OBJECT_HANDLE o, struct hs_key_raw *raw)
+read_ec(struct hs_p11_key *pk, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, struct hs_key_raw *raw)
 {
 	uint8_t params[64], point[160];
 	const uint8_t *q = point;
 	size_t plen, qlen, fs;
 	const struct curve_oid *c;
 
-	HS_GUARD(get_attr(pk, o, CKA_EC_PARAMS, params, sizeof(params), &plen));
-	HS_GUARD(get_attr(pk, o, CKA_EC_POINT, point, sizeof(point), &qlen));
+	HS_GUARD(get_attr(pk, s, o, CKA_EC_PARAMS, params, sizeof(params), &plen));
+	HS_GUARD(get_attr(pk, s, o, CKA_EC_POINT, point, sizeof(point), &qlen));
 	for (c = curve_oids; c->type != HS_KEY_UNKNOWN; c++)
 		if (c->len == plen && memcmp(c->der, params, plen) == 0)
 			break;
@@ -166,7 +180,7 @@ read_ec(struct hs_p11_key *pk, CK_OBJECT_HANDLE o, struct hs_key_raw *raw)
 		return HS_ERR_UNSUPPORTED;
 	}
 	fs = (hs_key_type_bits(c->type) + 7) / 8;
-	der_unwrap(&q, &qlen, 2 * fs + 1);
+	hs_p11_der_unwrap(&q, &qlen, 2 * fs + 1);
 	HS_ENSURE(qlen == 2 * fs + 1 && q[0] == 0x04 && qlen <= sizeof(raw->pub), HS_ERR_FORMAT);
 	raw->type = pk->type = c->type;
 	memcpy(raw->pub, q, qlen);
@@ -176,14 +190,15 @@ read_ec(struct hs_p11_key *pk, CK_OBJECT_HANDLE o, struct hs_key_raw *raw)
 }
 
 static hs_err
-read_ed25519(struct hs_p11_key *pk, CK_OBJECT_HANDLE o, struct hs_key_raw *raw)
+read_ed25519(struct hs_p11_key *pk, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+    struct hs_key_raw *raw)
 {
 	uint8_t point[64];
 	const uint8_t *q = point;
 	size_t qlen;
 
-	HS_GUARD(get_attr(pk, o, CKA_EC_POINT, point, sizeof(point), &qlen));
-	der_unwrap(&q, &qlen, 32);
+	HS_GUARD(get_attr(pk, s, o, CKA_EC_POINT, point, sizeof(point), &qlen));
+	hs_p11_der_unwrap(&q, &qlen, 32);
 	HS_ENSURE(qlen == 32, HS_ERR_FORMAT);
 	raw->type = pk->type = HS_KEY_ED25519;
 	memcpy(raw->pub, q, 32);
@@ -193,12 +208,12 @@ read_ed25519(struct hs_p11_key *pk, CK_OBJECT_HANDLE o, struct hs_key_raw *raw)
 }
 
 static hs_err
-read_rsa(struct hs_p11_key *pk, CK_OBJECT_HANDLE o, struct hs_key_raw *raw)
+read_rsa(struct hs_p11_key *pk, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, struct hs_key_raw *raw)
 {
 	size_t i = 0;
 
-	HS_GUARD(get_attr(pk, o, CKA_MODULUS, raw->n, sizeof(raw->n), &raw->n_len));
-	HS_GUARD(get_attr(pk, o, CKA_PUBLIC_EXPONENT, raw->e, sizeof(raw->e), &raw->e_len));
+	HS_GUARD(get_attr(pk, s, o, CKA_MODULUS, raw->n, sizeof(raw->n), &raw->n_len));
+	HS_GUARD(get_attr(pk, s, o, CKA_PUBLIC_EXPONENT, raw->e, sizeof(raw->e), &raw->e_len));
 	while (i < raw->n_len && raw->n[i] == 0)
 		i++;
 	HS_ENSURE(raw->n_len - i >= 256, HS_ERR_UNSUPPORTED);	/* 2048 bits at least */
@@ -208,7 +223,7 @@ read_rsa(struct hs_p11_key *pk, CK_OBJECT_HANDLE o, struct hs_key_raw *raw)
 }
 
 hs_err
-hs_p11_read_public(struct hs_p11_key *pk, struct hs_key_raw *raw)
+hs_p11_read_public(struct hs_p11_key *pk, CK_SESSION_HANDLE s, struct hs_key_raw *raw)
 {
 	CK_OBJECT_HANDLE pub;
 	unsigned count;
@@ -218,16 +233,16 @@ hs_p11_read_public(struct hs_p11_key *pk, struct hs_key_raw *raw)
 	/* The public object first; tokens that keep no public object (or hide it) often expose
 	 * the public attributes on the private object itself. */
 	for (pass = 0; pass < 2; pass++) {
-		if (pass == 0 && hs_p11_find_object(pk, CKO_PUBLIC_KEY, &pub, &count) != HS_OK)
+		if (pass == 0 && hs_p11_find_object(pk, s, CKO_PUBLIC_KEY, &pub, &count) != HS_OK)
 			continue;
 		if (pass == 1)
 			pub = pk->obj;
 		if (pk->ktype == CKK_EC)
-			r = read_ec(pk, pub, raw);
+			r = read_ec(pk, s, pub, raw);
 		else if (pk->ktype == CKK_RSA)
-			r = read_rsa(pk, pub, raw);
+			r = read_rsa(pk, s, pub, raw);
 		else if (pk->ktype == CKK_EC_EDWARDS)
-			r = read_ed25519(pk, pub, raw);
+			r = read_ed25519(pk, s, pub, raw);
 		else
 			r = HS_ERR_UNSUPPORTED;
 		if (r != HS_ERR_NOT_FOUND)

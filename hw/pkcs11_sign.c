@@ -29,27 +29,36 @@ static const struct rsa_mech rsa_mechs[] = {
 	{ .alg = HS_SIG_UNKNOWN }
 };
 
+/* Where one signature is made: a borrowed session and the key's object in its generation. */
+struct p11_op {
+	struct hs_p11_key *pk;
+	CK_SESSION_HANDLE sess;
+	CK_OBJECT_HANDLE obj;
+};
+
 /* One C_SignInit + C_Sign. */
 static CK_RV
-p11_sign_once(struct hs_p11_key *pk, CK_MECHANISM_TYPE mech, const uint8_t *in, size_t inlen,
+p11_sign_once(const struct p11_op *op, CK_MECHANISM_TYPE mech, const uint8_t *in, size_t inlen,
     uint8_t *out, size_t *outlen)
 {
+	CK_FUNCTION_LIST_PTR f = op->pk->tok->mod->f;
 	CK_MECHANISM m = { mech, NULL, 0 };
 	CK_ULONG n = *outlen;
 	CK_RV rv;
 
-	if ((rv = pk->mod->f->C_SignInit(pk->sess, &m, pk->obj)) != CKR_OK)
+	if ((rv = f->C_SignInit(op->sess, &m, op->obj)) != CKR_OK)
 		return rv;
-	rv = pk->mod->f->C_Sign(pk->sess, (CK_BYTE_PTR)in, inlen, out, &n);
+	rv = f->C_Sign(op->sess, (CK_BYTE_PTR)in, inlen, out, &n);
 	*outlen = n;
 	return rv;
 }
 
 /* The raw signature from the token into out (*outlen: capacity in, length out). */
 static CK_RV
-p11_raw_sign(struct hs_p11_key *pk, enum hs_sig_alg alg, const uint8_t *m, size_t mlen,
+p11_raw_sign(const struct p11_op *op, enum hs_sig_alg alg, const uint8_t *m, size_t mlen,
     uint8_t *out, size_t *outlen)
 {
+	const struct hs_p11_key *pk = op->pk;
 	uint8_t t[19 + HS_MAX_HASH];
 	const struct rsa_mech *rm;
 	enum hs_hash_alg ha;
@@ -57,12 +66,12 @@ p11_raw_sign(struct hs_p11_key *pk, enum hs_sig_alg alg, const uint8_t *m, size_
 	CK_RV rv;
 
 	if (pk->type == HS_KEY_ED25519)
-		return p11_sign_once(pk, CKM_EDDSA, m, mlen, out, outlen);
+		return p11_sign_once(op, CKM_EDDSA, m, mlen, out, outlen);
 	if (pk->type != HS_KEY_RSA) {
 		ha = hs_sig_alg_hash(alg);
 		if (hs_hash(ha, m, mlen, t) != HS_OK)
 			return CKR_GENERAL_ERROR;
-		rv = p11_sign_once(pk, CKM_ECDSA, t, hs_hash_len(ha), out, outlen);
+		rv = p11_sign_once(op, CKM_ECDSA, t, hs_hash_len(ha), out, outlen);
 		hs_wipe(t, sizeof(t));
 		return rv;
 	}
@@ -70,7 +79,7 @@ p11_raw_sign(struct hs_p11_key *pk, enum hs_sig_alg alg, const uint8_t *m, size_
 		;
 	if (rm->alg == HS_SIG_UNKNOWN)
 		return CKR_MECHANISM_INVALID;
-	rv = p11_sign_once(pk, rm->mech, m, mlen, out, outlen);
+	rv = p11_sign_once(op, rm->mech, m, mlen, out, outlen);
 	if (rv != CKR_MECHANISM_INVALID)
 		return rv;
 	/* The token lacks the hash-and-sign mechanism: EMSA-PKCS1-v1_5 over our DigestInfo. */
@@ -79,7 +88,7 @@ p11_raw_sign(struct hs_p11_key *pk, enum hs_sig_alg alg, const uint8_t *m, size_
 	if (hs_hash(rm->hash, m, mlen, t + sizeof(rm->prefix)) != HS_OK)
 		return CKR_GENERAL_ERROR;
 	*outlen = cap;
-	return p11_sign_once(pk, CKM_RSA_PKCS, t, sizeof(rm->prefix) + hs_hash_len(rm->hash), out,
+	return p11_sign_once(op, CKM_RSA_PKCS, t, sizeof(rm->prefix) + hs_hash_len(rm->hash), out,
 	    outlen);
 }
 
@@ -116,11 +125,54 @@ out:
 	return r;
 }
 
-static bool
-session_lost(CK_RV rv)
+hs_err
+hs_p11_key_object(struct hs_p11_key *pk, const struct hs_p11_sess *s, CK_OBJECT_HANDLE *obj)
 {
-	return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
-	    rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT;
+	CK_OBJECT_HANDLE h;
+	unsigned count = 0;
+	bool fresh;
+
+	pthread_mutex_lock(&pk->tok->lock);
+	fresh = pk->obj_gen == s->gen;
+	h = pk->obj;
+	pthread_mutex_unlock(&pk->tok->lock);
+	if (fresh) {
+		*obj = h;
+		return HS_OK;
+	}
+	/* Reconnected: object handles of the old sessions mean nothing now (v2.40 2.5.2). */
+	if (hs_p11_find_object(pk, s->h, CKO_PRIVATE_KEY, &h, &count) != HS_OK) {
+		hs_error("pkcs11 %s: the private key is gone from token %s (%u match)",
+		    pk->uri_text, pk->label, count);
+		return HS_ERR_PROVIDER;
+	}
+	pthread_mutex_lock(&pk->tok->lock);
+	pk->obj = h;
+	pk->obj_gen = s->gen;
+	pthread_mutex_unlock(&pk->tok->lock);
+	*obj = h;
+	return HS_OK;
+}
+
+/* One attempt on a borrowed session: *rv says what the token answered (CKR_OK if it was not
+ * reached). */
+static hs_err
+sign_attempt(struct hs_p11_key *pk, enum hs_sig_alg alg, const uint8_t *m, size_t mlen,
+    uint8_t *out, size_t *outlen, CK_RV *rv, unsigned *gen)
+{
+	struct hs_p11_sess s;
+	struct p11_op op = { .pk = pk };
+	hs_err r;
+
+	*rv = CKR_OK;
+	HS_GUARD(hs_p11_sess_get(pk->tok, &s));
+	*gen = s.gen;
+	op.sess = s.h;
+	if ((r = hs_p11_key_object(pk, &s, &op.obj)) == HS_OK &&
+	    (*rv = p11_raw_sign(&op, alg, m, mlen, out, outlen)) != CKR_OK)
+		r = HS_ERR_PROVIDER;
+	hs_p11_sess_put(pk->tok, &s, *rv);
+	return r;
 }
 
 hs_err
@@ -131,27 +183,33 @@ hs_p11_sign(void *ctx, const struct hs_key *k, enum hs_sig_alg alg, const uint8_
 	uint8_t s[P11_SIG_MAX];
 	size_t slen = sizeof(s);
 	struct hs_buf *tmp = NULL;
+	unsigned gen = 0;
 	hs_err r;
 	CK_RV rv;
 
 	(void)ctx;
 	HS_ENSURE(pk != NULL, HS_ERR_UNSUPPORTED);
 	HS_ENSURE(alg != HS_SIG_RSA_SHA1 && hs_sig_alg_key_type(alg) == k->type, HS_ERR_UNSUPPORTED);
-	rv = pk->has_sess ? p11_raw_sign(pk, alg, m, mlen, s, &slen) : CKR_SESSION_HANDLE_INVALID;
-	if (session_lost(rv)) {
-		/* One reconnect: a token reinserted or a restarted daemon invalidates sessions. */
-		hs_info("pkcs11: %s: %s, opening a new session", pk->label, hs_p11_rv_name(rv));
-		HS_GUARD(hs_p11_connect(pk));
+	r = sign_attempt(pk, alg, m, mlen, s, &slen, &rv, &gen);
+	if (r != HS_OK && hs_p11_rv_lost(rv)) {
+		/* Once more on a new connection: a reinserted token, a restarted daemon or a
+		 * logout invalidates sessions and login; if the token is absent this fails
+		 * cleanly and the next signature looks for it again. */
+		hs_p11_token_down(pk->tok, gen, rv);
 		slen = sizeof(s);
-		rv = p11_raw_sign(pk, alg, m, mlen, s, &slen);
+		r = sign_attempt(pk, alg, m, mlen, s, &slen, &rv, &gen);
 	}
-	if (rv != CKR_OK)
-		return hs_p11_fail("C_Sign", rv);
+	if (r != HS_OK) {
+		if (rv != CKR_OK)
+			hs_error("pkcs11 %s: C_Sign: %s", pk->uri_text, hs_p11_rv_name(rv));
+		return r == HS_ERR_PERM ? r : HS_ERR_PROVIDER;
+	}
 	HS_GUARD(hs_buf_new(HS_BUF_MAX_DEFAULT, &tmp));
 	HS_GUARD_GOTO(hs_buf_put_cstring(tmp, hs_sig_alg_name(alg)), r, out);
 	HS_GUARD_GOTO(encode_sig(pk, s, slen, tmp), r, out);
 	r = hs_buf_put_buf(sig, tmp);
 out:
 	hs_buf_free(tmp);
+	hs_wipe(s, sizeof(s));
 	return r;
 }

@@ -10,20 +10,27 @@
 #include "hs_mem.h"
 #include "hs_pkcs11_impl.h"
 
-static struct hs_p11_module *modules;	/* loaded modules, by path */
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hs_p11_module *modules;	/* loaded modules, by path; guarded by modules_lock */
 
-static void
-module_release(struct hs_p11_module *mod)
+void
+hs_p11_module_release(struct hs_p11_module *mod)
 {
 	struct hs_p11_module **pp;
 
-	if (mod == NULL || --mod->refs > 0)
+	if (mod == NULL)
 		return;
+	pthread_mutex_lock(&modules_lock);
+	if (--mod->refs > 0) {
+		pthread_mutex_unlock(&modules_lock);
+		return;
+	}
 	for (pp = &modules; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == mod) {
 			*pp = mod->next;
 			break;
 		}
+	pthread_mutex_unlock(&modules_lock);
 	if (mod->finalize)
 		(void)mod->f->C_Finalize(NULL);
 	if (mod->dl != NULL)
@@ -32,184 +39,97 @@ module_release(struct hs_p11_module *mod)
 	free(mod);
 }
 
-/* Load and initialise the module at path (or take another reference to it). */
+/* dlopen, C_GetFunctionList and C_Initialize (modules_lock held). */
 static hs_err
-module_get(const char *path, struct hs_p11_module **out)
+module_load(struct hs_p11_module *mod)
 {
+	/* PKCS#11 v2.40 5.4: the module may use the OS's locks, so one process may call it from
+	 * several threads (the host-key service signs for every key from its own thread). */
 	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
 	CK_C_GetFunctionList gfl;
-	struct hs_p11_module *mod;
-	hs_err r = HS_ERR_PROVIDER;
 	CK_RV rv;
 
+	if ((mod->dl = dlopen(mod->path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		hs_error("pkcs11: cannot load module %s: %s", mod->path, dlerror());
+		return HS_ERR_NOT_FOUND;
+	}
+	*(void **)&gfl = dlsym(mod->dl, "C_GetFunctionList");
+	if (gfl == NULL || (rv = gfl(&mod->f)) != CKR_OK || mod->f == NULL) {
+		hs_error("pkcs11: %s has no usable C_GetFunctionList", mod->path);
+		return HS_ERR_PROVIDER;
+	}
+	rv = mod->f->C_Initialize(&args);
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		hs_error("pkcs11: %s: C_Initialize: %s", mod->path, hs_p11_rv_name(rv));
+		return HS_ERR_PROVIDER;
+	}
+	mod->finalize = rv == CKR_OK;
+	return HS_OK;
+}
+
+hs_err
+hs_p11_module_get(const char *path, struct hs_p11_module **out)
+{
+	struct hs_p11_module *mod;
+	hs_err r;
+
+	pthread_mutex_lock(&modules_lock);
 	for (mod = modules; mod != NULL; mod = mod->next)
 		if (strcmp(mod->path, path) == 0) {
 			mod->refs++;
 			*out = mod;
-			return HS_OK;
+			r = HS_OK;
+			goto out;
 		}
 	if ((mod = hs_calloc(1, sizeof(*mod))) == NULL || (mod->path = hs_strdup(path)) == NULL) {
 		free(mod);
-		return HS_ERR_ALLOC;
+		r = HS_ERR_ALLOC;
+		goto out;
 	}
 	mod->refs = 1;
-	if ((mod->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		hs_error("pkcs11: cannot load module %s: %s", path, dlerror());
-		r = HS_ERR_NOT_FOUND;
-		goto fail;
+	if ((r = module_load(mod)) != HS_OK) {
+		if (mod->dl != NULL)
+			dlclose(mod->dl);
+		free(mod->path);
+		free(mod);
+		goto out;
 	}
-	*(void **)&gfl = dlsym(mod->dl, "C_GetFunctionList");
-	if (gfl == NULL || (rv = gfl(&mod->f)) != CKR_OK || mod->f == NULL) {
-		hs_error("pkcs11: %s has no usable C_GetFunctionList", path);
-		goto fail;
-	}
-	rv = mod->f->C_Initialize(&args);
-	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-		r = hs_p11_fail("C_Initialize", rv);
-		goto fail;
-	}
-	mod->finalize = rv == CKR_OK;
 	mod->next = modules;
 	modules = mod;
 	*out = mod;
-	return HS_OK;
-fail:
-	if (mod->dl != NULL)
-		dlclose(mod->dl);
-	free(mod->path);
-	free(mod);
+out:
+	pthread_mutex_unlock(&modules_lock);
 	return r;
 }
 
-/* A space-padded CK_TOKEN_INFO field, trimmed, as a C string (PKCS#11 v2.40 3.2). */
-static void
-trim_field(const CK_UTF8CHAR *f, size_t n, char *out)
-{
-	while (n > 0 && f[n - 1] == ' ')
-		n--;
-	memcpy(out, f, n);
-	out[n] = '\0';
-}
-
-static bool
-field_matches(const char *want, const CK_UTF8CHAR *f, size_t n)
-{
-	char got[65];
-
-	if (want == NULL)
-		return true;
-	trim_field(f, n, got);
-	return strcmp(want, got) == 0;
-}
-
-static bool
-token_matches(const struct hs_p11uri *u, const CK_TOKEN_INFO *ti)
-{
-	return field_matches(u->token, ti->label, sizeof(ti->label)) &&
-	    field_matches(u->manufacturer, ti->manufacturerID, sizeof(ti->manufacturerID)) &&
-	    field_matches(u->serial, ti->serialNumber, sizeof(ti->serialNumber)) &&
-	    field_matches(u->model, ti->model, sizeof(ti->model));
-}
-
-/* The one slot whose token matches every token attribute of the URI. */
+/* Find the private key and read its public half with a borrowed session. */
 static hs_err
-find_slot(struct hs_p11_key *pk, const char *uri, CK_TOKEN_INFO *ti)
+open_object(struct hs_p11_key *pk, struct hs_key_raw *raw)
 {
-	CK_FUNCTION_LIST_PTR f = pk->mod->f;
-	CK_SLOT_ID slots[64];
-	CK_ULONG n = 64, i, found = 0;
-	CK_TOKEN_INFO cur;
-	CK_RV rv;
-
-	if ((rv = f->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK)
-		return hs_p11_fail("C_GetSlotList", rv);
-	for (i = 0; i < n; i++) {
-		if (pk->uri.has_slot_id && slots[i] != pk->uri.slot_id)
-			continue;
-		/* softhsm2 and others keep a free, uninitialised token in a spare slot. */
-		if (f->C_GetTokenInfo(slots[i], &cur) != CKR_OK ||
-		    (cur.flags & CKF_TOKEN_INITIALIZED) == 0 || !token_matches(&pk->uri, &cur))
-			continue;
-		if (found++ == 0) {
-			pk->slot = slots[i];
-			*ti = cur;
-		}
-	}
-	if (found != 1) {
-		hs_error("pkcs11: %s: %s", uri, found == 0 ? "no matching token" :
-		    "several tokens match (add token=, serial= or slot-id=)");
-		return HS_ERR_NOT_FOUND;
-	}
-	trim_field(ti->label, sizeof(ti->label), pk->label);
-	return HS_OK;
-}
-
-/* C_Login as CKU_USER with the PIN from the URI's pin-source; a wrong PIN is never retried. */
-static hs_err
-login(struct hs_p11_key *pk)
-{
-	char *pin = NULL;
-	size_t len = 0;
-	hs_err r;
-	CK_RV rv;
-
-	if ((r = hs_p11uri_read_pin(&pk->uri, &pin, &len)) != HS_OK) {
-		if (r == HS_ERR_NOT_FOUND)
-			hs_error("pkcs11: token %s needs a PIN: add pin-source=file:... to the URI",
-			    pk->label);
-		return r;
-	}
-	rv = pk->mod->f->C_Login(pk->sess, CKU_USER, (CK_UTF8CHAR_PTR)pin, len);
-	hs_free_wiped(pin, len);
-	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
-		return hs_p11_fail("C_Login", rv);
-	return HS_OK;
-}
-
-void
-hs_p11_disconnect(struct hs_p11_key *pk)
-{
-	/* Closing the last session of the token also logs the user out (PKCS#11 v2.40 5.6). */
-	if (pk->has_sess)
-		(void)pk->mod->f->C_CloseSession(pk->sess);
-	pk->has_sess = false;
-}
-
-hs_err
-hs_p11_connect(struct hs_p11_key *pk)
-{
-	CK_FUNCTION_LIST_PTR f = pk->mod->f;
-	CK_TOKEN_INFO ti;
+	struct hs_p11_sess s;
 	CK_ATTRIBUTE a;
 	unsigned count = 0;
 	hs_err r;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
-	hs_p11_disconnect(pk);
-	HS_GUARD(find_slot(pk, pk->uri.module_path, &ti));
-	rv = f->C_OpenSession(pk->slot, CKF_SERIAL_SESSION, NULL, NULL, &pk->sess);
-	if (rv != CKR_OK)
-		return hs_p11_fail("C_OpenSession", rv);
-	pk->has_sess = true;
-	if ((ti.flags & CKF_LOGIN_REQUIRED) != 0)
-		HS_GUARD_GOTO(login(pk), r, out);
-	if ((r = hs_p11_find_object(pk, CKO_PRIVATE_KEY, &pk->obj, &count)) != HS_OK) {
+	HS_GUARD(hs_p11_sess_get(pk->tok, &s));
+	if ((r = hs_p11_find_object(pk, s.h, CKO_PRIVATE_KEY, &pk->obj, &count)) != HS_OK) {
 		if (r == HS_ERR_NOT_FOUND)
-			hs_error("pkcs11: token %s: %s private key matches %s%s", pk->label,
-			    count == 0 ? "no" : "more than one",
+			hs_error("pkcs11 %s: token %s: %s private key matches %s%s", pk->uri_text,
+			    pk->label, count == 0 ? "no" : "more than one",
 			    pk->uri.object != NULL ? "object=" : "the id",
 			    pk->uri.object != NULL ? pk->uri.object : "");
 		goto out;
 	}
+	pk->obj_gen = s.gen;
 	a = (CK_ATTRIBUTE){ CKA_KEY_TYPE, &pk->ktype, sizeof(pk->ktype) };
-	if ((rv = f->C_GetAttributeValue(pk->sess, pk->obj, &a, 1)) != CKR_OK) {
+	if ((rv = pk->tok->mod->f->C_GetAttributeValue(s.h, pk->obj, &a, 1)) != CKR_OK) {
 		r = hs_p11_fail("CKA_KEY_TYPE", rv);
 		goto out;
 	}
-	r = HS_OK;
+	r = hs_p11_read_public(pk, s.h, raw);
 out:
-	if (r != HS_OK)
-		hs_p11_disconnect(pk);
+	hs_p11_sess_put(pk->tok, &s, rv);
 	return r;
 }
 
@@ -220,11 +140,9 @@ p11_key_free(void *priv)
 
 	if (pk == NULL)
 		return;
-	if (pk->mod != NULL) {
-		hs_p11_disconnect(pk);
-		module_release(pk->mod);
-	}
+	hs_p11_token_release(pk->tok);
 	hs_p11uri_free(&pk->uri);
+	free(pk->uri_text);
 	hs_free_wiped(pk, sizeof(*pk));
 }
 
@@ -253,7 +171,7 @@ make_key(struct hs_p11_key *pk, struct hs_key **out)
 
 	if ((raw = hs_calloc(1, sizeof(*raw))) == NULL)
 		return HS_ERR_ALLOC;
-	HS_GUARD_GOTO(hs_p11_read_public(pk, raw), r, out);
+	HS_GUARD_GOTO(open_object(pk, raw), r, out);
 	HS_GUARD_GOTO(hs_buf_new(HS_BUF_MAX_DEFAULT, &blob), r, out);
 	HS_GUARD_GOTO(hs_soft_blob_from_raw(raw, blob), r, out);
 	HS_GUARD_GOTO(hs_key_alloc(&hs_provider_pkcs11, pk->type, hs_buf_ptr(blob),
@@ -284,7 +202,7 @@ out:
 static bool
 p11_available(void)
 {
-	return true;	/* a module is loaded per key; its absence is reported when opening */
+	return true;	/* a module is loaded per token; its absence is reported when opening */
 }
 
 static bool
@@ -306,6 +224,7 @@ p11_key_open(void *ctx, const char *uri, const char *passphrase, struct hs_key *
 	if ((pk = hs_calloc(1, sizeof(*pk))) == NULL)
 		return HS_ERR_ALLOC;
 	HS_GUARD_GOTO(hs_p11uri_parse(uri, &pk->uri), r, out);
+	HS_ENSURE_GOTO((pk->uri_text = hs_strdup(uri)) != NULL, HS_ERR_ALLOC, r, out);
 	if (pk->uri.module_path == NULL) {
 		hs_error("pkcs11: %s: module-path= is required%s", uri, pk->uri.module_name != NULL ?
 		    " (module-name= lookup through p11-kit is not supported)" : "");
@@ -317,16 +236,16 @@ p11_key_open(void *ctx, const char *uri, const char *passphrase, struct hs_key *
 		r = HS_ERR_CONFIG;
 		goto out;
 	}
-	HS_GUARD_GOTO(module_get(pk->uri.module_path, &pk->mod), r, out);
-	if ((r = hs_p11_connect(pk)) != HS_OK) {
+	HS_GUARD_GOTO(hs_p11_token_get(&pk->uri, uri, &pk->tok), r, out);
+	memcpy(pk->label, pk->tok->label, sizeof(pk->label));
+	if ((r = make_key(pk, out)) != HS_OK) {
 		if (r == HS_ERR_NOT_FOUND)
 			hs_error("pkcs11: key %s not found", uri);
 		goto out;
 	}
-	HS_GUARD_GOTO(make_key(pk, out), r, out);
 	pk = NULL;
-	if (comment != NULL && (*comment = hs_strdup((*out)->priv != NULL ?
-	    ((struct hs_p11_key *)(*out)->priv)->label : "")) == NULL) {
+	if (comment != NULL && (*comment = hs_strdup(
+	    ((struct hs_p11_key *)(*out)->priv)->label)) == NULL) {
 		hs_key_free(*out);
 		*out = NULL;
 		r = HS_ERR_ALLOC;
@@ -345,4 +264,12 @@ const struct hs_provider_ops hs_provider_pkcs11 = {
 	.handles_uri = p11_handles_uri,
 	.key_open = p11_key_open,
 	.sign = hs_p11_sign,
+	.kex_keypair = hs_p11_kex_keypair,
+	.kex_derive = hs_p11_kex_derive,
+	.kex_open = hs_p11_kex_open,
+	.kex_supports = hs_p11_kex_supports,
+	.kex_close = hs_p11_kex_close,
+	.summary = "host keys in a PKCS#11 token (RFC 7512 URIs): ECDSA P-256/384/521, RSA "
+	    "(rsa-sha2-256/512), Ed25519 (CKM_EDDSA); KEX: ECDH P-256/384/521 in the token "
+	    "(CKM_EC_KEY_PAIR_GEN + CKM_ECDH1_DERIVE), where the token has them",
 };

@@ -145,4 +145,6 @@ const struct hs_provider_ops hs_provider_soft = {
 	.kex_keypair = hs_soft_kex_keypair,
 	.kex_derive = hs_soft_kex_derive,
 	.close = soft_close,
+	.summary = "wolfCrypt: host keys Ed25519, ECDSA P-256/384/521, RSA (rsa-sha2-256/512) from "
+	    "OpenSSH key files; KEX: curve25519-sha256, ECDH P-256/384/521, DH groups 14/16",
 };

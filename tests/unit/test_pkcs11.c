@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "hs_key_impl.h"
+#include "hs_pkcs11.h"
 #include "hs_pkcs11_impl.h"
 #include "hs_provider.h"
 
@@ -220,13 +221,16 @@ test_open_by_id_shared(void **state)
 }
 
 /* A session lost under the key (token reinserted, daemon restarted) is reopened once, with a new
- * login, and the signature still verifies. */
+ * login, and the signature still verifies; so after a logout behind our back. */
 static void
 test_session_lost(void **state)
 {
+	CK_FUNCTION_LIST_PTR f;
+	CK_SESSION_HANDLE other;
 	struct hs_p11_key *pk;
 	struct hs_key *k;
 	char attrs[128];
+	unsigned before;
 	size_t i;
 
 	(void)state;
@@ -234,8 +238,20 @@ test_session_lost(void **state)
 		snprintf(attrs, sizeof(attrs), "token=hs-test;object=%s", tkeys[i].label);
 		assert_int_equal(open_uri(attrs, "pin", &k), HS_OK);
 		pk = k->priv;
-		assert_int_equal(pk->mod->f->C_CloseAllSessions(pk->slot), CKR_OK);
+		f = pk->tok->mod->f;
+		before = hs_pkcs11_login_count(false);
+		assert_int_equal(f->C_CloseAllSessions(pk->tok->slot), CKR_OK);
 		check_key(&tkeys[i], k);
+		assert_int_equal(hs_pkcs11_login_count(false), before + 1);	/* logged in again */
+		/* Logged out (every session of the application loses the login) behind our back. */
+		assert_int_equal(f->C_OpenSession(pk->tok->slot, CKF_SERIAL_SESSION, NULL, NULL,
+		    &other), CKR_OK);
+		assert_int_equal(f->C_Logout(other), CKR_OK);
+		assert_int_equal(f->C_CloseSession(other), CKR_OK);
+		check_key(&tkeys[i], k);
+		assert_int_equal(hs_pkcs11_login_count(false), before + 2);
+		check_key(&tkeys[i], k);	/* and no more logins while nothing is lost */
+		assert_int_equal(hs_pkcs11_login_count(false), before + 2);
 		hs_key_free(k);
 	}
 }
