@@ -94,16 +94,22 @@ static hs_err
 enqueue(struct kd_service *s, size_t slot, struct kd_queue *q, const uint8_t *msg, size_t len)
 {
 	struct kd_item *it;
+	uint64_t refused = 0;
 	bool full;
 
 	pthread_mutex_lock(&q->mu);
 	full = q->depth >= HS_KEYD_QUEUE_MAX;
 	if (full)
-		q->refused++;
+		refused = ++q->refused;
 	pthread_mutex_unlock(&q->mu);
 	if (full) {
-		hs_error("host-key service: %s queue full (%u waiting): request refused",
-		    q->name, HS_KEYD_QUEUE_MAX);
+		/* One line per second per queue: a flood must not become a log flood. */
+		if (hs_time_ms() - q->last_refusal_log >= 1000) {
+			q->last_refusal_log = hs_time_ms();
+			hs_error("host-key service: %s queue full (%u waiting): request refused "
+			    "(%llu refused so far)", q->name, HS_KEYD_QUEUE_MAX,
+			    (unsigned long long)refused);
+		}
 		reply_status(s->clients[slot]->fd, HS_KEYD_BUSY);
 		return HS_OK;
 	}

@@ -33,6 +33,7 @@ struct kd_queue {
 	struct kd_item *head, *tail;	/* under mu */
 	unsigned depth, max_depth;	/* under mu */
 	uint64_t done, refused;		/* under mu */
+	long long last_refusal_log;	/* main thread only */
 	uint32_t lat_us[KD_LAT_RING];	/* under mu */
 };
 
