@@ -1,0 +1,305 @@
+#!/bin/bash
+# hssh with keys in hardware, against Debian's sshd 9.2 (issue 5):
+#  1. a softhsm2 token with an ECDSA P-256 and an RSA-3072 user key made by pkcs11-tool, no
+#     certificate: `hssh -i 'pkcs11:...;pin-source=file:...'` logs in (authorized_keys from
+#     OpenSSH's own reading of the token, ssh-keygen -D), runs a command, its exit status comes
+#     back, and sshd says it accepted exactly that key; a wrong PIN fails cleanly (one C_Login, the
+#     CKR name in the message, the PIN never shown) and the right PIN still works after it;
+#     IdentityFile in a config file works the same.
+#  2. pkcs11-helper: an ECDSA P-256 and an RSA-3072 key with self-signed certificates, made with
+#     openssl and imported with pkcs11-tool (same CKA_ID), -> `hssh -I module` logs in with each
+#     (PIN from $HSSH_PKCS11_PIN_FILE), tried after the -i identities; a wrong PIN fails cleanly.
+#  3. KexProvider: soft says "computed by soft"; pkcs11:... with KexProviderFallback no offers only
+#     the ECDH methods the token computes and -v says the KEX was computed by pkcs11; a KEX list
+#     the token cannot do is refused before connecting; with fallback yes curve25519 still works.
+#  4. `hssh -Q provider` lists soft and pkcs11 (and says whether each is available); -G prints
+#     kexprovider.
+# softhsm2, opensc (pkcs11-tool), openssl and libpkcs11-helper1 are in .ci/packages: missing, the
+# test fails, never skips.
+. "$(dirname "$0")/lib.sh"
+hs_init client_hw
+
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+PIN=1234
+for tool in softhsm2-util pkcs11-tool openssl; do
+	command -v "$tool" >/dev/null || { hs_fail "$tool is required (apt-get install softhsm2 opensc openssl)"; hs_finish; }
+done
+[ -r "$MODULE" ] || { hs_fail "$MODULE is required (apt-get install softhsm2)"; hs_finish; }
+[ -x "$HSSH" ] || { hs_fail "missing $HSSH"; hs_finish; }
+
+# softhsm2 and pkcs11-helper's OpenSSL leave a few bytes of libcrypto state unfreed in the
+# processes that load them; only those libraries' leaks are suppressed.
+printf 'leak:libcrypto.so\nleak:libsofthsm2.so\nleak:libpkcs11-helper.so\n' >"$T/lsan.supp"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
+
+export SOFTHSM2_CONF=$T/softhsm2.conf
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
+	>"$SOFTHSM2_CONF"
+mkdir "$T/tokens"
+for tok in hs-client hs-helper; do
+	softhsm2-util --init-token --free --label "$tok" --pin "$PIN" --so-pin 5678 >"$T/init_$tok.log" 2>&1 ||
+		hs_fail "softhsm2-util --init-token $tok" "$(tail -n 1 "$T/init_$tok.log")"
+done
+p11tool() { pkcs11-tool --module "$MODULE" --login --pin "$PIN" "$@"; }
+
+# --- token 1: key pairs made in the token, no certificates ------------------------------------
+for k in ec256:01:EC:prime256v1 rsa3072:02:rsa:3072; do
+	IFS=: read -r label id ktype <<<"$k"
+	p11tool --token-label hs-client --keypairgen --key-type "$ktype" --label "$label" --id "$id" \
+		>"$T/gen_$label.log" 2>&1 || hs_fail "pkcs11-tool makes $label" "$(tail -n 1 "$T/gen_$label.log")"
+done
+
+# --- token 2: software keys with self-signed certificates, for pkcs11-helper ------------------
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/hec.pem" 2>"$T/ossl.log"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$T/hrsa.pem" 2>>"$T/ossl.log"
+chmod 600 "$T/hec.pem" "$T/hrsa.pem"
+for k in hec:11 hrsa:12; do
+	IFS=: read -r label id <<<"$k"
+	openssl req -new -x509 -key "$T/$label.pem" -subj "/CN=hs-$label" -days 30 -outform DER \
+		-out "$T/$label.crt" 2>>"$T/ossl.log" &&
+	openssl pkcs8 -topk8 -nocrypt -in "$T/$label.pem" -outform DER -out "$T/$label.p8" &&
+	p11tool --token-label hs-helper --write-object "$T/$label.p8" --type privkey --id "$id" \
+		--label "$label" >"$T/imp_$label.log" 2>&1 &&
+	p11tool --token-label hs-helper --write-object "$T/$label.crt" --type cert --id "$id" \
+		--label "$label" >>"$T/imp_$label.log" 2>&1 ||
+		hs_fail "import $label with its certificate" "$(tail -n 1 "$T/imp_$label.log" "$T/ossl.log")"
+	# the fingerprint sshd will log, from the software copy of the key
+	"$SSHKEYGEN" -y -f "$T/$label.pem" >"$T/$label.pub" 2>>"$T/ossl.log" ||
+		hs_fail "ssh-keygen -y reads $label.pem"
+done
+
+printf '%s\n' "$PIN" >"$T/pin"
+printf '9999\n' >"$T/badpin"
+chmod 600 "$T/pin" "$T/badpin"
+
+# Public keys as OpenSSH reads them from both tokens: "type base64 label" lines.
+"$SSHKEYGEN" -D "$MODULE" >"$T/keygen_d.txt" 2>"$T/keygen_d.err" ||
+	hs_fail "ssh-keygen -D reads the tokens" "$(tail -n 1 "$T/keygen_d.err")"
+for label in ec256 rsa3072; do
+	awk -v l="$label" '$3 == l { print $1, $2 }' "$T/keygen_d.txt" >"$T/tok_$label.pub"
+	[ -s "$T/tok_$label.pub" ] || hs_fail "ssh-keygen -D lists $label"
+	hs_authorize "$T/tok_$label.pub"
+done
+for label in hec hrsa; do
+	if grep -qF "$(cut -d' ' -f2 "$T/$label.pub")" "$T/keygen_d.txt"; then
+		hs_pass "ssh-keygen -D lists the certificate key $label"
+	else
+		hs_fail "ssh-keygen -D lists the certificate key $label"
+	fi
+	hs_authorize "$T/$label.pub"
+done
+# fingerprint of a public key file as sshd logs it
+fp() { "$SSHKEYGEN" -lf "$1" | awk '{ print $2 }'; }
+
+hs_keygen ssh-ed25519 "$T/host"
+port=$(hs_free_port)
+hs_start_server sshd sshd "$port" "$T/host" || { hs_fail "sshd starts"; hs_finish; }
+hs_known_hosts "$T/known_hosts" "$port" "$T/host.pub"
+U="$HS_USER@127.0.0.1"
+
+# hs_uri OBJECT [PINFILE]: the key URI of one object of token 1.
+hs_uri()
+{
+	printf 'pkcs11:token=hs-client;object=%s?module-path=%s&pin-source=file:%s' \
+		"$1" "$MODULE" "${2:-$T/pin}"
+}
+
+# hssh_run ARGS...: hssh with no config file, strict host key checking, no agent, bounded.
+hssh_run()
+{
+	timeout "$HS_TIMEOUT" "$HSSH" -F none -p "$port" -o BatchMode=yes \
+		-o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$T/known_hosts" \
+		-o IdentityAgent=none "$@"
+}
+
+# accepted FINGERPRINT SINCE_LINE: did sshd log "Accepted publickey" with this key after the line?
+accepted()
+{
+	tail -n +"$(($2 + 1))" "$T/sshd.log" | grep 'Accepted publickey' | grep -qF "$1"
+}
+loglines() { wc -l <"$T/sshd.log"; }
+
+# --- 1. -i with a key URI (raw PKCS#11 provider) ---------------------------------------------
+for label in ec256 rsa3072; do
+	n=$(loglines)
+	out=$(hssh_run -i "$(hs_uri "$label")" "$U" 'echo ok-$USER; exit 3' </dev/null \
+		2>"$T/uri_$label.err")
+	rc=$?
+	hs_expect "-i pkcs11 URI $label: command ran" "ok-$HS_USER" "$out"
+	hs_expect "-i pkcs11 URI $label: exit status 3 came back" 3 "$rc"
+	if accepted "$(fp "$T/tok_$label.pub")" "$n"; then
+		hs_pass "-i pkcs11 URI $label: sshd accepted the token key"
+	else
+		hs_fail "-i pkcs11 URI $label: sshd accepted the token key" "$(tail -n 3 "$T/sshd.log")"
+	fi
+	[ "$out" = "ok-$HS_USER" ] || hs_show_log "$T/uri_$label.err"
+done
+
+# hssh -v names the key it offered by its URI, and reads no .pub file for it
+hssh_run -v -i "$(hs_uri ec256)" "$U" true </dev/null 2>"$T/uri_v.err"
+if grep -q "Offering public key: pkcs11:token=hs-client;object=ec256" "$T/uri_v.err"; then
+	hs_pass "-v: the key URI is offered"
+else
+	hs_fail "-v: the key URI is offered" "$(grep -m1 Offering "$T/uri_v.err")"
+fi
+
+# IdentityFile in a config file (quoted: ';' '&' '?' are not special there, but '#' would be)
+{
+	echo "Host *"
+	echo "  IdentityFile \"$(hs_uri rsa3072)\""
+	echo "  IdentitiesOnly yes"
+} >"$T/cfg_uri"
+out=$(timeout "$HS_TIMEOUT" "$HSSH" -F "$T/cfg_uri" -p "$port" -o BatchMode=yes \
+	-o "UserKnownHostsFile=$T/known_hosts" -o IdentityAgent=none "$U" echo cfg-ok \
+	</dev/null 2>"$T/cfg_uri.err")
+hs_expect "IdentityFile pkcs11: URI in ssh_config logs in" cfg-ok "$out"
+
+# wrong PIN: a clean failure naming the CKR code, one login attempt, the PIN not shown
+out=$(hssh_run -i "$(hs_uri ec256 "$T/badpin")" -o PasswordAuthentication=no \
+	-o KbdInteractiveAuthentication=no "$U" echo ok </dev/null 2>"$T/badpin.err")
+rc=$?
+hs_expect "wrong PIN: hssh exits 255" 255 "$rc"
+hs_expect "wrong PIN: no command ran" "" "$out"
+if grep -q 'CKR_PIN_INCORRECT' "$T/badpin.err"; then
+	hs_pass "wrong PIN: the error names CKR_PIN_INCORRECT"
+else
+	hs_fail "wrong PIN: the error names CKR_PIN_INCORRECT" "$(head -n 3 "$T/badpin.err")"
+fi
+hs_expect "wrong PIN: C_Login tried once" 1 "$(grep -c 'C_Login' "$T/badpin.err")"
+if grep -q 9999 "$T/badpin.err"; then hs_fail "wrong PIN: the PIN is not shown"; else
+	hs_pass "wrong PIN: the PIN is not shown"; fi
+out=$(hssh_run -i "$(hs_uri ec256)" "$U" echo again </dev/null 2>"$T/after_bad.err")
+hs_expect "right PIN after a wrong one still logs in (token not locked)" again "$out"
+
+# a missing object: a clear message naming it, other identities still tried
+out=$(hssh_run -i "$(hs_uri nosuchkey)" -i "$(hs_uri ec256)" "$U" echo second </dev/null \
+	2>"$T/nokey.err")
+hs_expect "unknown object: the next identity logs in" second "$out"
+if grep -q 'nosuchkey' "$T/nokey.err"; then hs_pass "unknown object: named in the message"; else
+	hs_fail "unknown object: named in the message" "$(head -n 2 "$T/nokey.err")"; fi
+
+# --- 2. -I MODULE through pkcs11-helper ------------------------------------------------------
+for pair in hec:ecdsa-sha2-nistp256 hrsa:rsa-sha2-512,rsa-sha2-256; do
+	label=${pair%%:*}
+	n=$(loglines)
+	out=$(HSSH_PKCS11_PIN_FILE=$T/pin hssh_run -I "$MODULE" -o IdentitiesOnly=yes \
+		-o "PubkeyAcceptedAlgorithms=${pair#*:}" -o PasswordAuthentication=no \
+		-o KbdInteractiveAuthentication=no "$U" 'echo helper-ok; exit 5' </dev/null \
+		2>"$T/helper_$label.err")
+	rc=$?
+	hs_expect "-I module, $label: command ran" helper-ok "$out"
+	hs_expect "-I module, $label: exit status 5 came back" 5 "$rc"
+	if accepted "$(fp "$T/$label.pub")" "$n"; then
+		hs_pass "-I module, $label: sshd accepted the certificate's key"
+	else
+		hs_fail "-I module, $label: sshd accepted the certificate's key" "$(tail -n 3 "$T/sshd.log")"
+	fi
+	[ "$out" = helper-ok ] || hs_show_log "$T/helper_$label.err"
+done
+
+# -i identities come first: with both, the URI key is the one accepted
+n=$(loglines)
+out=$(HSSH_PKCS11_PIN_FILE=$T/pin hssh_run -v -I "$MODULE" -i "$(hs_uri rsa3072)" "$U" echo order \
+	</dev/null 2>"$T/order.err")
+hs_expect "-i and -I together log in" order "$out"
+if accepted "$(fp "$T/tok_rsa3072.pub")" "$n"; then
+	hs_pass "-i identity tried before the -I keys"
+else
+	hs_fail "-i identity tried before the -I keys" "$(grep Offering "$T/order.err" | head -n 3)"
+fi
+
+# PKCS11Provider in ssh_config with a wrong PIN file: a clean refusal, the PIN asked once
+out=$(HSSH_PKCS11_PIN_FILE=$T/badpin hssh_run -o "PKCS11Provider=$MODULE" -o IdentitiesOnly=yes \
+	-o PasswordAuthentication=no -o KbdInteractiveAuthentication=no "$U" echo ok </dev/null \
+	2>"$T/helper_bad.err")
+rc=$?
+hs_expect "-I wrong PIN: hssh exits 255" 255 "$rc"
+hs_expect "-I wrong PIN: no command ran" "" "$out"
+if grep -q 'not retrying' "$T/helper_bad.err"; then
+	hs_pass "-I wrong PIN: a PIN from a file is not retried"
+else
+	hs_fail "-I wrong PIN: a PIN from a file is not retried" "$(head -n 3 "$T/helper_bad.err")"
+fi
+out=$(HSSH_PKCS11_PIN_FILE=$T/pin hssh_run -I /nonexistent/libnope.so -i "$(hs_uri ec256)" "$U" \
+	echo still </dev/null 2>"$T/helper_nomod.err")
+hs_expect "-I missing module: the -i key still logs in" still "$out"
+if grep -q '/nonexistent/libnope.so' "$T/helper_nomod.err"; then
+	hs_pass "-I missing module: named in the message"
+else
+	hs_fail "-I missing module: named in the message" "$(head -n 2 "$T/helper_nomod.err")"
+fi
+
+# --- 3. KexProvider ---------------------------------------------------------------------------
+KEXURI="pkcs11:token=hs-client?module-path=$MODULE&pin-source=file:$T/pin"
+out=$(hssh_run -v -i "$(hs_uri ec256)" -o KexProvider=soft "$U" echo soft </dev/null 2>"$T/kex_soft.err")
+hs_expect "KexProvider soft: logs in" soft "$out"
+if grep -qE '^KEX [^ ]+ computed by soft' "$T/kex_soft.err"; then
+	hs_pass "KexProvider soft: -v says computed by soft"
+else
+	hs_fail "KexProvider soft: -v says computed by soft" "$(grep -m1 KEX "$T/kex_soft.err")"
+fi
+for k in ecdh-sha2-nistp256 ecdh-sha2-nistp384; do
+	out=$(hssh_run -v -i "$(hs_uri ec256)" -o "KexProvider=$KEXURI" -o "KexAlgorithms=$k" "$U" \
+		echo hwkex </dev/null 2>"$T/kex_$k.err")
+	hs_expect "KexProvider pkcs11, $k: logs in" hwkex "$out"
+	if grep -q "^KEX $k computed by pkcs11" "$T/kex_$k.err"; then
+		hs_pass "KexProvider pkcs11, $k: -v says computed by pkcs11"
+	else
+		hs_fail "KexProvider pkcs11, $k: -v says computed by pkcs11" \
+			"$(grep -m1 -E 'KEX|KexProvider|pkcs11' "$T/kex_$k.err")"
+	fi
+done
+# default KexAlgorithms, no fallback: only what the token computes is offered
+out=$(hssh_run -v -i "$(hs_uri ec256)" -o "KexProvider=$KEXURI" "$U" echo filtered </dev/null \
+	2>"$T/kex_filter.err")
+hs_expect "KexProvider pkcs11, default list: logs in" filtered "$out"
+if grep -qE '^KEX ecdh-sha2-nistp[0-9]+ computed by pkcs11' "$T/kex_filter.err"; then
+	hs_pass "KexProvider pkcs11, default list: an ECDH method computed by pkcs11"
+else
+	hs_fail "KexProvider pkcs11, default list: an ECDH method computed by pkcs11" \
+		"$(grep -m1 -E '^KEX' "$T/kex_filter.err")"
+fi
+out=$(hssh_run -i "$(hs_uri ec256)" -o "KexProvider=$KEXURI" -o KexAlgorithms=curve25519-sha256 \
+	"$U" echo nope </dev/null 2>"$T/kex_none.err")
+rc=$?
+hs_expect "KexProvider pkcs11 + curve25519 only, no fallback: refused (255)" 255 "$rc"
+if grep -q 'computes none of KexAlgorithms' "$T/kex_none.err"; then
+	hs_pass "no usable KEX method: the reason is printed"
+else
+	hs_fail "no usable KEX method: the reason is printed" "$(head -n 2 "$T/kex_none.err")"
+fi
+out=$(hssh_run -v -i "$(hs_uri ec256)" -o "KexProvider=$KEXURI" -o KexProviderFallback=yes \
+	-o KexAlgorithms=curve25519-sha256 "$U" echo fallback </dev/null 2>"$T/kex_fb.err")
+hs_expect "KexProviderFallback yes: curve25519 in software logs in" fallback "$out"
+if grep -q '^KEX curve25519-sha256 computed by soft' "$T/kex_fb.err"; then
+	hs_pass "KexProviderFallback yes: -v says computed by soft"
+else
+	hs_fail "KexProviderFallback yes: -v says computed by soft" "$(grep -m1 '^KEX' "$T/kex_fb.err")"
+fi
+out=$(hssh_run -i "$(hs_uri ec256)" -o "KexProvider=pkcs11:token=nosuch?module-path=$MODULE" \
+	"$U" echo nope </dev/null 2>"$T/kex_bad.err")
+hs_expect "KexProvider with no such token: refused (255)" 255 $?
+if grep -q 'KexProvider' "$T/kex_bad.err"; then hs_pass "KexProvider with no such token: said"; else
+	hs_fail "KexProvider with no such token: said" "$(head -n 2 "$T/kex_bad.err")"; fi
+
+# --- 4. -Q provider, -G ----------------------------------------------------------------------
+"$HSSH" -Q provider >"$T/q.txt" 2>&1
+hs_expect "-Q provider exits 0" 0 $?
+for p in soft pkcs11; do
+	if grep -qE "^$p (yes|no) " "$T/q.txt"; then hs_pass "-Q provider lists $p"; else
+		hs_fail "-Q provider lists $p" "$(cat "$T/q.txt")"; fi
+done
+hs_expect "-Q provider: soft is available" 1 "$(grep -c '^soft yes ' "$T/q.txt")"
+out=$("$HSSH" -F none -G -o "KexProvider=$KEXURI" h | grep '^kexprovider ')
+hs_expect "-G prints kexprovider" "kexprovider $KEXURI" "$out"
+out=$("$HSSH" -F none -G h | grep '^kexprovider ')
+hs_expect "-G: kexprovider defaults to soft" "kexprovider soft" "$out"
+
+# hssh's own stderr (ASan/UBSan builds): any sanitizer report in any client run fails the test
+if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T"/*.err >"$T/san.txt" 2>/dev/null; then
+	hs_fail "sanitizer report in hssh's stderr" "$(tr '\n' ' ' <"$T/san.txt")"
+else
+	hs_pass "no sanitizer report in any hssh run"
+fi
+
+hs_finish
