@@ -212,4 +212,6 @@ void
 hs_client_print_providers(FILE *f)
 {
 	hs_provider_foreach(print_provider, f);
+	/* client keys through pkcs11-helper (-I): not a URI provider, so not in the registry */
+	print_provider(hs_p11helper_provider(), f);
 }

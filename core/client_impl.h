@@ -119,7 +119,8 @@ void hs_client_kex_report(const struct hs_transport *t);
  * BatchMode). Nothing to do (HS_OK, *n 0) when unset or "none". Errors are printed. */
 HS_MUST_USE hs_err hs_client_p11helper_keys(const struct hs_client_config *c, struct hs_key **keys,
     char **labels, size_t max, size_t *n);
-/* hssh -Q provider: "<name> <available yes|no> <summary>" per compiled-in provider. */
+/* hssh -Q provider: "<name> <available yes|no> <summary>" per compiled-in provider, then
+ * pkcs11-helper's line. */
 void hs_client_print_providers(FILE *f);
 
 /* client_main.c */

@@ -44,6 +44,10 @@ struct hs_p11helper_prompts {
 HS_MUST_USE hs_err hs_p11helper_keys(const char *module, const struct hs_p11helper_prompts *pr,
     struct hs_key **keys, char **labels, size_t max, size_t *n);
 
+/* The ops of these keys, for listings (hssh -Q provider): name "pkcs11-helper"; available() is
+ * true iff libpkcs11-helper.so.1 can be loaded (it is then kept loaded). Not in the registry. */
+const struct hs_provider_ops *hs_p11helper_provider(void);
+
 /* Decode an X.509 certificate (DER) and return a public-only software key for its subject
  * public key (ECDSA P-256/384/521 or RSA). HS_ERR_FORMAT if it does not parse;
  * HS_ERR_UNSUPPORTED for another key type. Used for the keys above, exposed for tests. */

@@ -524,7 +524,7 @@ out:
 static bool
 p11h_available(void)
 {
-	return true;	/* the library is looked for when a module is named */
+	return lib_load() == HS_OK;
 }
 
 static const struct hs_provider_ops p11h_ops = {
@@ -534,3 +534,9 @@ static const struct hs_provider_ops p11h_ops = {
 	.summary = "client keys with certificates on smartcards via libpkcs11-helper (hssh -I): "
 	    "ecdsa-sha2-nistp256/384/521, rsa-sha2-256/512",
 };
+
+const struct hs_provider_ops *
+hs_p11helper_provider(void)
+{
+	return &p11h_ops;
+}

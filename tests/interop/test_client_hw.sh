@@ -12,8 +12,8 @@
 #  3. KexProvider: soft says "computed by soft"; pkcs11:... with KexProviderFallback no offers only
 #     the ECDH methods the token computes and -v says the KEX was computed by pkcs11; a KEX list
 #     the token cannot do is refused before connecting; with fallback yes curve25519 still works.
-#  4. `hssh -Q provider` lists soft and pkcs11 (and says whether each is available); -G prints
-#     kexprovider.
+#  4. `hssh -Q provider` lists soft, pkcs11 and pkcs11-helper (and says whether each is
+#     available); -G prints kexprovider.
 # softhsm2, opensc (pkcs11-tool), openssl and libpkcs11-helper1 are in .ci/packages: missing, the
 # test fails, never skips.
 . "$(dirname "$0")/lib.sh"
@@ -285,11 +285,12 @@ if grep -q 'KexProvider' "$T/kex_bad.err"; then hs_pass "KexProvider with no suc
 # --- 4. -Q provider, -G ----------------------------------------------------------------------
 "$HSSH" -Q provider >"$T/q.txt" 2>&1
 hs_expect "-Q provider exits 0" 0 $?
-for p in soft pkcs11; do
+for p in soft pkcs11 pkcs11-helper; do
 	if grep -qE "^$p (yes|no) " "$T/q.txt"; then hs_pass "-Q provider lists $p"; else
 		hs_fail "-Q provider lists $p" "$(cat "$T/q.txt")"; fi
 done
 hs_expect "-Q provider: soft is available" 1 "$(grep -c '^soft yes ' "$T/q.txt")"
+hs_expect "-Q provider: pkcs11-helper is available" 1 "$(grep -c '^pkcs11-helper yes ' "$T/q.txt")"
 out=$("$HSSH" -F none -G -o "KexProvider=$KEXURI" h | grep '^kexprovider ')
 hs_expect "-G prints kexprovider" "kexprovider $KEXURI" "$out"
 out=$("$HSSH" -F none -G h | grep '^kexprovider ')
