@@ -209,6 +209,14 @@ finalize_scalars(struct hs_client_config *c)
 	HS_GUARD(default_str(&c->preferred_auth, "publickey,keyboard-interactive,password"));
 	HS_GUARD(default_str(&c->update_host_keys, "no"));
 	HS_GUARD(default_str(&c->kex_provider, "soft"));
+	/* KexProvider: "soft" or a device URI with something after the scheme (the provider checks
+	 * the rest when it opens the device at start-up) */
+	if (strcasecmp(c->kex_provider, "soft") != 0 && (!hs_client_is_key_uri(c->kex_provider) ||
+	    strchr(c->kex_provider, ':')[1] == '\0')) {
+		fprintf(stderr, "%s: KexProvider must be soft, pkcs11:... or tpm2:..., not \"%s\"\n",
+		    HS_PROGNAME, c->kex_provider);
+		return HS_ERR_CONFIG;
+	}
 	return HS_OK;
 }
 

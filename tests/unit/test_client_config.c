@@ -383,6 +383,28 @@ test_hw_keywords(void **state)
 	hs_client_config_clear(&c);
 	unlink(cfg_path);
 
+	/* KexProvider: soft or a device URI, checked when the config is finalised */
+	{
+		static const char *const bad[] = { "hard", "pkcs11:", "file:/x", "/dev/tpm0", NULL };
+		static const char *const good[] = { "SOFT", "pkcs11:token=t", "tpm2:tcti=swtpm", NULL };
+
+		for (const char *const *v = bad; *v != NULL; v++) {
+			hs_client_config_init(&c);
+			snprintf(want, sizeof(want), "KexProvider=%s", *v);
+			assert_int_equal(hs_client_config_option(&c, want, NULL), HS_OK);
+			assert_int_equal(hs_client_config_finalize(&c, "h"), HS_ERR_CONFIG);
+			hs_client_config_clear(&c);
+		}
+		for (const char *const *v = good; *v != NULL; v++) {
+			hs_client_config_init(&c);
+			snprintf(want, sizeof(want), "KexProvider=%s", *v);
+			assert_int_equal(hs_client_config_option(&c, want, NULL), HS_OK);
+			assert_int_equal(hs_client_config_finalize(&c, "h"), HS_OK);
+			assert_string_equal(c.kex_provider, *v);
+			hs_client_config_clear(&c);
+		}
+	}
+
 	assert_true(hs_client_is_key_uri("pkcs11:object=x"));
 	assert_true(hs_client_is_key_uri("PKCS11:object=x"));
 	assert_true(hs_client_is_key_uri("tpm2:handle=0x81000001"));
