@@ -125,6 +125,35 @@ hs_soft_rng(void)
 	return &rng;
 }
 
+/* wolfSSL 5.5 exports no Hash_DRBG reseed with additional input, so the DRBG is instantiated
+ * again (SP 800-90A 10.1.1.2) with fresh OS entropy and, as its nonce, 32 bytes of the old
+ * state's output followed by the caller's bytes: the new state depends on all three. */
+hs_err
+hs_soft_rng_mix(const uint8_t *p, size_t n)
+{
+	uint8_t nonce[32 + 64];
+	int ret;
+
+	HS_ENSURE(n <= sizeof(nonce) - 32, HS_ERR_TOO_LARGE);
+	HS_GUARD(hs_crypto_init());
+	if ((ret = wc_RNG_GenerateBlock(&rng, nonce, 32)) != 0)
+		return hs_soft_wc_fail("DRBG generate", ret);
+	memcpy(nonce + 32, p, n);
+	wc_FreeRng(&rng);
+	rng_ready = false;
+	hs_wipe(rand_pool, sizeof(rand_pool));
+	rand_pool_left = 0;
+	ret = wc_InitRngNonce(&rng, nonce, (word32)(32 + n));
+	hs_wipe(nonce, sizeof(nonce));
+	if (ret != 0) {
+		(void)hs_soft_wc_fail("DRBG instantiate with additional input", ret);
+		return rng_seed();
+	}
+	rng_ready = true;
+	rng_pid = getpid();
+	return HS_OK;
+}
+
 static hs_err
 random_small(WC_RNG *r, uint8_t *p, size_t n)
 {

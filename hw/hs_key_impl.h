@@ -61,6 +61,9 @@ extern const struct hs_provider_ops hs_provider_soft;
 /* The process-wide DRBG (a wolfSSL WC_RNG), reseeded in a forked child; NULL if the backend failed
  * to initialise. Only hw/ files that include wolfSSL may use the pointer. */
 struct WC_RNG *hs_soft_rng(void);
+/* Mix n (<= 64) bytes from another entropy source (TPM2_GetRandom) into the DRBG: it is instantiated
+ * again from fresh OS entropy with its own old output and p as the nonce (hw/crypto_soft.c). */
+HS_MUST_USE hs_err hs_soft_rng_mix(const uint8_t *p, size_t n);
 
 /* Software key from raw components / new random key / raw components back (hw/key_soft.c). */
 HS_MUST_USE hs_err hs_soft_key_from_raw(const struct hs_key_raw *raw, struct hs_key **out);

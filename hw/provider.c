@@ -4,11 +4,13 @@
 #include "hs_key_impl.h"
 #include "hs_log.h"
 #include "hs_pkcs11_impl.h"
+#include "hs_tpm2.h"
 
 /* Every compiled-in provider, in the order hs_key_open asks them. */
 static const struct hs_provider_ops *const providers[] = {
 	&hs_provider_soft,
 	&hs_provider_pkcs11,
+	&hs_provider_tpm2,
 	NULL
 };
 
