@@ -44,7 +44,23 @@ struct hs_transport_cfg {
 	 * KEX with that error. */
 	hs_err (*hostkey_cb)(void *arg, const struct hs_key *key);
 	void *cb_arg;
+	/* Server: the KEX ephemeral key pair and shared secret computed elsewhere (hsshd's monitor,
+	 * for a hardware KexProvider; issue 5). Both NULL: hs_kex_keypair()/hs_kex_derive() in this
+	 * process. kex_keypair_cb makes a key pair for method m, keeps its private half and appends
+	 * our raw public value to pub as hs_kex_keypair does; kex_derive_cb validates the peer's value,
+	 * derives with that pending key pair (consumed) and appends the shared secret as hs_kex_derive
+	 * does (the caller wipes it). Both get cb_arg. Set both or neither (HS_ERR_INTERNAL at the
+	 * first KEX otherwise). The client side never uses them. */
+	hs_err (*kex_keypair_cb)(void *arg, enum hs_kex_method m, struct hs_buf *pub);
+	hs_err (*kex_derive_cb)(void *arg, const uint8_t *peer, size_t len, struct hs_buf *secret);
 };
+
+/* KEX methods by name (core/kex.c's table). The first algorithm name of the table that uses
+ * method m ("curve25519-sha256", "ecdh-sha2-nistp256", ...), or NULL for a value that is no
+ * method. */
+const char *hs_kex_method_name(enum hs_kex_method m);
+/* True iff some algorithm in the comma-separated list (as KexAlgorithms expands) uses method m. */
+bool hs_kex_method_in_list(const char *list, enum hs_kex_method m);
 
 /* Negotiated algorithm names (static strings from the tables), for -v and logs. */
 struct hs_transport_algs {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hs_algs.h"
 #include "hs_log.h"
 #include "hs_mem.h"
 #include "hs_ssh.h"
@@ -42,6 +43,27 @@ hs_kex_alg_find(const char *name, size_t len)
 		if (strlen(kex_algs[i].name) == len && memcmp(kex_algs[i].name, name, len) == 0)
 			return &kex_algs[i];
 	return NULL;
+}
+
+const char *
+hs_kex_method_name(enum hs_kex_method m)
+{
+	for (size_t i = 0; kex_algs[i].name != NULL; i++)
+		if (kex_algs[i].method == m)
+			return kex_algs[i].name;
+	return NULL;
+}
+
+bool
+hs_kex_method_in_list(const char *list, enum hs_kex_method m)
+{
+	if (list == NULL)
+		return false;
+	for (size_t i = 0; kex_algs[i].name != NULL; i++)
+		if (kex_algs[i].method == m &&
+		    hs_algs_list_has(list, kex_algs[i].name, strlen(kex_algs[i].name)))
+			return true;
+	return false;
 }
 
 bool

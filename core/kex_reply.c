@@ -31,6 +31,31 @@ server_hostkey(const struct hs_transport *t, size_t *idx)
 	return HS_ERR_NOT_FOUND;
 }
 
+/* Server: our ephemeral key pair for the negotiated method, its public value into k->my_pub; here,
+ * or through the transport's callbacks (hsshd's monitor with a hardware KexProvider). */
+static hs_err
+server_keypair(struct hs_transport *t)
+{
+	struct hs_kex *k = t->kex;
+	const struct hs_transport_cfg *c = &t->cfg;
+
+	if (c->kex_keypair_cb == NULL)
+		return hs_kex_keypair(k->ch.kex->method, &k->priv, k->my_pub);
+	HS_ENSURE(c->kex_derive_cb != NULL, HS_ERR_INTERNAL);
+	return c->kex_keypair_cb(c->cb_arg, k->ch.kex->method, k->my_pub);
+}
+
+/* Server: K from the client's value and our pending ephemeral (validated by whoever holds it). */
+static hs_err
+server_derive(struct hs_transport *t, const uint8_t *q_c, size_t q_c_len, struct hs_buf *secret)
+{
+	const struct hs_transport_cfg *c = &t->cfg;
+
+	if (c->kex_keypair_cb == NULL)
+		return hs_kex_derive(t->kex->priv, q_c, q_c_len, secret);
+	return c->kex_derive_cb(c->cb_arg, q_c, q_c_len, secret);
+}
+
 /* Server: ephemeral key, K, H, signature; send the reply, then NEWKEYS. */
 static hs_err
 server_compute(struct hs_transport *t, const uint8_t *q_c, size_t q_c_len, size_t idx,
@@ -43,8 +68,8 @@ server_compute(struct hs_transport *t, const uint8_t *q_c, size_t q_c_len, size_
 
 	HS_GUARD_GOTO(hs_buf_new(1024, &secret), r, out);
 	HS_GUARD_GOTO(hs_key_public_blob(t->hostkeys[idx], k_s), r, out);
-	HS_GUARD_GOTO(hs_kex_keypair(k->ch.kex->method, &k->priv, k->my_pub), r, out);
-	r = hs_kex_derive(k->priv, q_c, q_c_len, secret);
+	HS_GUARD_GOTO(server_keypair(t), r, out);
+	r = server_derive(t, q_c, q_c_len, secret);
 	if (r != HS_OK) {
 		r = reply_fail(t, r, HS_DISC_KEY_EXCHANGE_FAILED, "Bad client public value");
 		goto out;
