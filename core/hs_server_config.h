@@ -108,6 +108,10 @@ struct hs_server_config {
 	size_t n_exempt;
 	int netblock4, netblock6;	/* PerSourceNetBlockSize prefix lengths (default 32:128) */
 	int per_source_max_startups;	/* PerSourceMaxStartups; 0 = none */
+	/* Where KEX runs (issue 5): "soft" or a pkcs11:/tpm2: URI naming the device (default
+	 * "soft" after finish); KexProviderFallback lets methods the device lacks run in software. */
+	char *kex_provider;
+	int kex_provider_fallback;
 	/* Internal: which single-valued keywords have been seen (first value wins). */
 	uint8_t seen[128];
 	unsigned include_depth;
@@ -154,6 +158,23 @@ HS_MUST_USE hs_err hs_cfg_parse_netblock(const char *s, int *v4, int *v6);
  * -1 are set). "yes"/"no" must appear alone. HS_ERR_CONFIG with *bad naming the offending word. */
 HS_MUST_USE hs_err hs_cfg_parse_penalties(struct hs_cfg_penalties *p, char **av, int ac,
     const char **bad);
+
+/* ---- KexProvider (server_config_kex.c) ---- */
+#define HS_CFG_KEX_SOFT		"soft"
+/* A KexProvider value: "soft" (any case), or "pkcs11:..." / "tpm2:..." with something after the
+ * scheme (the provider checks the rest when it opens the device). HS_ERR_CONFIG otherwise. */
+HS_MUST_USE hs_err hs_cfg_parse_kex_provider(const char *s);
+/* True iff c's KexProvider is a hardware one (not "soft"): the network processes then ask the
+ * monitor for every KEX ephemeral and shared secret. */
+bool hs_server_config_kex_hw(const struct hs_server_config *c);
+/* Part of hs_server_config_finish (after KexAlgorithms is expanded): defaults, and with a
+ * hardware KexProvider and KexProviderFallback no, KexAlgorithms reduced to the methods hardware
+ * computes (ecdh-sha2-nistp256, ecdh-sha2-nistp384) in the configured order; HS_ERR_CONFIG,
+ * logged, if none remains. */
+HS_MUST_USE hs_err hs_cfg_kex_finish(struct hs_server_config *c);
+/* -T: "kexprovider", "kexproviderfallback" and one "provider <name> <yes|no> <summary or ->"
+ * line per compiled-in provider (yes: available now). */
+void hs_cfg_kex_dump(const struct hs_server_config *c, FILE *f);
 
 /* Split a line into words (whitespace separated, double quotes group, '#' starts a comment outside
  * quotes, a first-word '=' separator is allowed). Writes at most max pointers into argv, which point

@@ -87,6 +87,53 @@ out:
 }
 
 hs_err
+hs_monlink_kex_keypair(void *arg, enum hs_kex_method m, struct hs_buf *pub)
+{
+	struct hs_monlink *l = arg;
+	struct hs_buf *b = NULL;
+	struct hs_mon_req rep;
+	hs_err r;
+
+	HS_GUARD(hs_buf_new(HS_MON_MAX_MSG, &b));
+	HS_GUARD_GOTO(hs_mon_build_kex_keypair(b, (uint32_t)m), r, out);
+	HS_GUARD_GOTO(hs_monlink_call(l, b, &rep), r, out);
+	HS_ENSURE_GOTO(rep.type == HS_MON_KEX_KEYPAIR_OK, HS_ERR_PROVIDER, r, out);
+	r = hs_buf_put_bytes(pub, rep.u.kex_keypair_ok.pub.p, rep.u.kex_keypair_ok.pub.len);
+out:
+	hs_buf_free(b);
+	return r;
+}
+
+/* The reply carries K: it is copied out and the reply buffer wiped at once. */
+hs_err
+hs_monlink_kex_derive(void *arg, const uint8_t *peer, size_t len, struct hs_buf *secret)
+{
+	struct hs_monlink *l = arg;
+	struct hs_buf *b = NULL;
+	struct hs_mon_req rep;
+	hs_err r;
+
+	HS_GUARD(hs_buf_new(HS_MON_MAX_MSG, &b));
+	HS_GUARD_GOTO(hs_mon_build_kex_derive(b, peer, len), r, out);
+	HS_GUARD_GOTO(hs_monlink_call(l, b, &rep), r, out);
+	HS_ENSURE_GOTO(rep.type == HS_MON_KEX_DERIVE_OK, HS_ERR_PROVIDER, r, out);
+	r = hs_buf_put_bytes(secret, rep.u.kex_derive_ok.secret.p, rep.u.kex_derive_ok.secret.len);
+out:
+	hs_buf_reset(l->reply);
+	hs_buf_free(b);
+	return r;
+}
+
+void
+hs_monlink_kex_route(const struct hs_server_config *c, struct hs_transport_cfg *tc)
+{
+	if (!hs_server_config_kex_hw(c))
+		return;		/* software KEX: in this process, no round trips */
+	tc->kex_keypair_cb = hs_monlink_kex_keypair;
+	tc->kex_derive_cb = hs_monlink_kex_derive;
+}
+
+hs_err
 hs_monlink_hostkeys(struct hs_monlink *l, struct hs_key **keys, size_t max, size_t *n)
 {
 	struct hs_buf *b = NULL;
@@ -159,6 +206,7 @@ start_transport(const struct hs_server *srv, struct hs_conn *cn, struct hs_monli
 		.sign_cb = hs_monlink_sign, .cb_arg = l,
 	};
 
+	hs_monlink_kex_route(c, &tc);
 	HS_GUARD(hs_transport_new(cn->fd_in, cn->fd_out, &tc, &cn->t));
 	hs_transport_hold_rekey(cn->t, true);	/* the post-auth process rekeys, not us */
 	HS_GUARD(hs_transport_handshake(cn->t, hs_conn_remaining_ms(cn)));

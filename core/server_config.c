@@ -484,6 +484,20 @@ set_per_source_max(struct hs_server_config *c, const struct cfg_kw *kw, char **a
 	return HS_OK;
 }
 
+/* KexProvider soft|pkcs11:...|tpm2:... (issue 5): where the KEX ephemeral and secret are made. */
+static hs_err
+set_kex_provider(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int ac,
+    const struct cfg_where *w)
+{
+	HS_GUARD(need_args(w, kw->name, ac, 1, 1));
+	if (hs_cfg_parse_kex_provider(av[0]) != HS_OK) {
+		hs_error("%s line %u: %s must be soft, pkcs11:... or tpm2:..., not \"%s\"", w->file,
+		    w->line, kw->name, av[0]);
+		return HS_ERR_CONFIG;
+	}
+	return set_string(c, kw, av, ac, w);
+}
+
 /* AcceptEnv pattern ... (repeatable; patterns accumulate). */
 static hs_err
 set_acceptenv(struct hs_server_config *c, const struct cfg_kw *kw, char **av, int ac,
@@ -618,6 +632,9 @@ const struct cfg_kw hs_cfg_keywords[] = {
 	/* hardssh: "no" leaves the seccomp filter off (valgrind runs); privileges are still dropped. */
 	{ "Sandbox", set_flag, F(sandbox), 0, 0, NULL },
 	{ "KexAlgorithms", set_algs, F(kex_algs), HS_ALGS_KEX, 0, NULL },
+	/* hardssh (issue 5): KEX ephemerals and shared secrets in a PKCS#11 token or a TPM. */
+	{ "KexProvider", set_kex_provider, F(kex_provider), 0, 0, NULL },
+	{ "KexProviderFallback", set_flag, F(kex_provider_fallback), 0, 0, NULL },
 	{ "Ciphers", set_algs, F(ciphers), HS_ALGS_CIPHER, 0, NULL },
 	{ "MACs", set_algs, F(macs), HS_ALGS_MAC, 0, NULL },
 	{ "HostKeyAlgorithms", set_algs, F(hostkey_algs), HS_ALGS_HOSTKEY, 0, NULL },

@@ -64,6 +64,7 @@ static const struct {
 	{ offsetof(struct hs_server_config, penalties.max_sources4), 65536 },
 	{ offsetof(struct hs_server_config, penalties.max_sources6), 65536 },
 	{ offsetof(struct hs_server_config, penalties.overflow4), HS_OVERFLOW_PERMISSIVE },
+	/* kex_provider_fallback: set in hs_cfg_kex_finish() with KexProvider */
 	/* penalties.overflow6 follows overflow4: set in hs_server_config_finish() */
 };
 
@@ -77,6 +78,7 @@ hs_server_config_init(struct hs_server_config *c)
 		*INT_AT(c, int_defaults[i].off) = -1;
 	c->rekey_bytes = -1;
 	c->penalties.overflow6 = -1;
+	c->kex_provider_fallback = -1;
 }
 
 void
@@ -105,6 +107,7 @@ hs_server_config_free(struct hs_server_config *c)
 	free(c->moduli_file);
 	free(c->penalty_exempt);
 	free(c->exempt);
+	free(c->kex_provider);
 	hs_server_config_init(c);
 }
 
@@ -168,6 +171,7 @@ hs_server_config_finish(struct hs_server_config *c)
 	HS_GUARD(finish_algs(&c->macs, HS_ALGS_MAC));
 	HS_GUARD(finish_algs(&c->hostkey_algs, HS_ALGS_HOSTKEY));
 	HS_GUARD(finish_algs(&c->pubkey_algs, HS_ALGS_HOSTKEY));
+	HS_GUARD(hs_cfg_kex_finish(c));
 	if (c->pid_file == NULL) {
 		c->pid_file = hs_strdup(HS_SERVER_PIDFILE_DEFAULT);
 		HS_ENSURE(c->pid_file != NULL, HS_ERR_ALLOC);
@@ -313,6 +317,7 @@ hs_server_config_dump(const struct hs_server_config *c, FILE *f)
 	fprintf(f, "pidfile %s\n", c->pid_file ? c->pid_file : "none");
 	fprintf(f, "rekeylimit %lld %d\n", (long long)c->rekey_bytes, c->rekey_seconds);
 	fprintf(f, "kexalgorithms %s\n", c->kex_algs ? c->kex_algs : "");
+	hs_cfg_kex_dump(c, f);
 	fprintf(f, "ciphers %s\n", c->ciphers ? c->ciphers : "");
 	fprintf(f, "macs %s\n", c->macs ? c->macs : "");
 	fprintf(f, "hostkeyalgorithms %s\n", c->hostkey_algs ? c->hostkey_algs : "");

@@ -182,6 +182,58 @@ on_keystate(struct hs_monitor *m, const struct hs_mon_req *r)
 	return hs_mon_build_ok(m->out);
 }
 
+/* KEX_KEYPAIR: only a method this server offers (KexAlgorithms, already reduced to what hardware
+ * computes when KexProvider has no fallback); the ephemeral stays on this side. A device failure
+ * is answered with FAIL: the child ends the key exchange, as for its own failure. */
+static hs_err
+on_kex_keypair(struct hs_monitor *m, const struct hs_mon_req *r)
+{
+	enum hs_kex_method meth = (enum hs_kex_method)r->u.kex_keypair.method;
+	struct hs_buf *pub = NULL;
+	hs_err rr;
+
+	HS_ENSURE(hs_kex_method_name(meth) != NULL &&
+	    hs_kex_method_in_list(m->srv->cfg->kex_algs, meth), HS_ERR_PROTOCOL);
+	HS_GUARD(hs_buf_new(HS_MON_MAX_KEX, &pub));
+	rr = hs_server_kex_keypair(m->srv, meth, pub);
+	if (rr == HS_OK) {
+		rr = hs_mon_build_kex_keypair_ok(m->out, hs_buf_ptr(pub), hs_buf_len(pub));
+	} else {
+		hs_error("KEX %s for %s port %d: no key pair from %s: %s", hs_kex_method_name(meth),
+		    m->cn.peer_ip, m->cn.peer_port, hs_kex_provider_for(meth), hs_err_str(rr));
+		rr = hs_mon_build_fail(m->out);
+	}
+	hs_buf_free(pub);
+	return rr;
+}
+
+/* KEX_DERIVE: K for the pending ephemeral (the state machine let it through only after a
+ * KEX_KEYPAIR). K passes through secret and m->out, both wiped (m->out after it was sent). A peer
+ * value off the curve, or a device failure, is answered with FAIL. */
+static hs_err
+on_kex_derive(struct hs_monitor *m, const struct hs_mon_req *r)
+{
+	enum hs_kex_method meth = (enum hs_kex_method)m->st.kex_method;
+	const char *name = hs_kex_method_name(meth);
+	struct hs_buf *secret = NULL;
+	hs_err rr;
+
+	HS_GUARD(hs_buf_new(HS_MON_MAX_KEX, &secret));
+	rr = hs_server_kex_derive(m->srv, r->u.kex_derive.peer.p, r->u.kex_derive.peer.len,
+	    secret);
+	if (rr == HS_OK) {
+		rr = hs_mon_build_kex_derive_ok(m->out, hs_buf_ptr(secret), hs_buf_len(secret));
+		hs_verbose("KEX %s for %s port %d computed by %s", name ? name : "?",
+		    m->cn.peer_ip, m->cn.peer_port, hs_kex_provider_for(meth));
+	} else {
+		hs_error("KEX %s for %s port %d: no shared secret from %s: %s", name ? name : "?",
+		    m->cn.peer_ip, m->cn.peer_port, hs_kex_provider_for(meth), hs_err_str(rr));
+		rr = hs_mon_build_fail(m->out);
+	}
+	hs_buf_free(secret);
+	return rr;
+}
+
 static const struct {
 	enum hs_mon_type type;
 	hs_err (*fn)(struct hs_monitor *m, const struct hs_mon_req *r);
@@ -195,6 +247,8 @@ static const struct {
 	{ HS_MON_AUTH_PASSWORD, on_password },
 	{ HS_MON_KEYSTATE, on_keystate },
 	{ HS_MON_SPAWN, hs_monitor_on_spawn },
+	{ HS_MON_KEX_KEYPAIR, on_kex_keypair },
+	{ HS_MON_KEX_DERIVE, on_kex_derive },
 	{ 0, NULL },
 };
 

@@ -266,6 +266,7 @@ postauth_process(struct hs_monitor *m, int fd, int log_fd, int sys_fd, int exit_
 			.sign_cb = hs_monlink_sign, .cb_arg = &l,
 		};
 
+		hs_monlink_kex_route(c, &tc);	/* rekeys with a hardware KexProvider */
 		r = hs_transport_import(m->cn.fd_in, m->cn.fd_out, &tc, m->keystate, &t);
 	}
 	hs_buf_free(m->keystate);	/* wipes the keys it carried */

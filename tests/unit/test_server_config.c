@@ -584,6 +584,137 @@ test_restrictions_fail_closed(void **state)
 	}
 }
 
+/* ---- KexProvider, KexProviderFallback (issue 5) ---- */
+
+/* A finished configuration from text, or the finish error. */
+static hs_err
+finished(struct hs_server_config *c, const char *text)
+{
+	hs_server_config_init(c);
+	assert_int_equal(parse(c, text), HS_OK);
+	return hs_server_config_finish(c);
+}
+
+static void
+test_kex_provider_values(void **state)
+{
+	static const char *const good[] = { "soft", "SOFT", "pkcs11:token=hsm;object=k",
+		"PKCS11:token=x", "tpm2:handle=0x81000001", "tpm2:blob=/etc/hardssh/k.blob" };
+	static const char *const bad[] = { "", "hsm", "pkcs11", "pkcs11:", "tpm2:", "tpm:x",
+		"file:/etc/ssh/key", "softer" };
+	struct hs_server_config c;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(hs_cfg_parse_kex_provider(good[i]), HS_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(hs_cfg_parse_kex_provider(bad[i]), HS_ERR_CONFIG);
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "KexProvider hsm\n"), HS_ERR_CONFIG);
+	assert_int_equal(parse(&c, "KexProvider\n"), HS_ERR_CONFIG);
+	assert_int_equal(parse(&c, "KexProvider soft tpm2:x\n"), HS_ERR_CONFIG);
+	assert_int_equal(parse(&c, "KexProviderFallback maybe\n"), HS_ERR_CONFIG);
+	hs_server_config_free(&c);
+	/* the first value wins, as for every single-valued keyword; "SOFT" is software */
+	assert_int_equal(finished(&c, "KexProvider=tpm2:handle=0x81000001\n"
+	    "KexProvider pkcs11:token=x\nKexProviderFallback yes\nKexProviderFallback no\n"),
+	    HS_OK);
+	assert_string_equal(c.kex_provider, "tpm2:handle=0x81000001");
+	assert_int_equal(c.kex_provider_fallback, 1);
+	assert_true(hs_server_config_kex_hw(&c));
+	hs_server_config_free(&c);
+	assert_int_equal(finished(&c, "KexProvider SOFT\n"), HS_OK);
+	assert_string_equal(c.kex_provider, "soft");
+	assert_false(hs_server_config_kex_hw(&c));
+	hs_server_config_free(&c);
+}
+
+/* The default is software, nothing reduced; -T names it and lists every provider. */
+static void
+test_kex_provider_dump(void **state)
+{
+	struct hs_server_config c, d;
+	char *s, *line;
+	size_t providers = 0;
+
+	assert_int_equal(finished(&c, ""), HS_OK);
+	assert_int_equal(finished(&d, "KexProvider soft\n"), HS_OK);
+	assert_string_equal(c.kex_provider, "soft");
+	assert_int_equal(c.kex_provider_fallback, 0);
+	assert_false(hs_server_config_kex_hw(&c));
+	assert_string_equal(c.kex_algs, d.kex_algs);	/* soft: nothing reduced */
+	assert_non_null(strstr(c.kex_algs, "curve25519-sha256"));
+	s = dump(&c);
+	assert_non_null(strstr(s, "\nkexprovider soft\nkexproviderfallback no\n"));
+	assert_non_null(strstr(s, "\nprovider soft yes "));
+	/* one line per provider: "provider NAME yes|no SUMMARY-or-dash" */
+	for (line = strstr(s, "\nprovider "); line != NULL; line = strstr(line + 1, "\nprovider ")) {
+		char name[32], avail[8], rest[256];
+
+		assert_int_equal(sscanf(line + 1, "provider %31s %7s %255[^\n]", name, avail, rest), 3);
+		assert_true(strcmp(avail, "yes") == 0 || strcmp(avail, "no") == 0);
+		providers++;
+	}
+	assert_true(providers >= 2);	/* soft and pkcs11 */
+	assert_non_null(strstr(s, "\nprovider pkcs11 "));
+	free(s);
+	hs_server_config_free(&d);
+	hs_server_config_free(&c);
+	assert_int_equal(finished(&c, "KexProvider tpm2:handle=0x81000001\n"
+	    "KexProviderFallback yes\n"), HS_OK);
+	s = dump(&c);
+	assert_non_null(strstr(s, "\nkexprovider tpm2:handle=0x81000001\nkexproviderfallback yes\n"));
+	free(s);
+	hs_server_config_free(&c);
+}
+
+/* A hardware KexProvider without fallback offers only what hardware computes, in the configured
+ * order; with fallback, or in software, KexAlgorithms stays as configured. */
+static void
+test_kex_provider_reduces_algs(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;	/* NULL: HS_ERR_CONFIG */
+	} cases[] = {
+		{ "KexProvider pkcs11:token=t\n", "ecdh-sha2-nistp256,ecdh-sha2-nistp384" },
+		{ "KexProvider tpm2:handle=0x81000001\nKexAlgorithms ecdh-sha2-nistp384,"
+		  "curve25519-sha256,ecdh-sha2-nistp521,ecdh-sha2-nistp256\n",
+		  "ecdh-sha2-nistp384,ecdh-sha2-nistp256" },
+		{ "KexProvider pkcs11:token=t\nKexAlgorithms -ecdh-sha2-nistp256\n",
+		  "ecdh-sha2-nistp384" },
+		{ "KexProvider pkcs11:token=t\nKexAlgorithms ^ecdh-sha2-nistp384\n",
+		  "ecdh-sha2-nistp384,ecdh-sha2-nistp256" },
+		{ "KexProvider pkcs11:token=t\nKexProviderFallback yes\n"
+		  "KexAlgorithms curve25519-sha256,ecdh-sha2-nistp256\n",
+		  "curve25519-sha256,ecdh-sha2-nistp256" },
+		{ "KexProvider soft\nKexAlgorithms curve25519-sha256\n", "curve25519-sha256" },
+		/* nothing hardware can do is left: a start-up error, not a silent software KEX */
+		{ "KexProvider pkcs11:token=t\nKexAlgorithms curve25519-sha256,ecdh-sha2-nistp521,"
+		  "diffie-hellman-group16-sha512\n", NULL },
+		{ "KexProvider tpm2:handle=0x81000001\nKexProviderFallback no\n"
+		  "KexAlgorithms -ecdh-sha2-nistp256,ecdh-sha2-nistp384\n", NULL },
+	};
+	struct hs_server_config c;
+	char *s, want[300];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hs_err r = finished(&c, cases[i].text);
+
+		if (cases[i].want == NULL) {
+			assert_int_equal(r, HS_ERR_CONFIG);
+			hs_server_config_free(&c);
+			continue;
+		}
+		assert_int_equal(r, HS_OK);
+		assert_string_equal(c.kex_algs, cases[i].want);
+		s = dump(&c);
+		snprintf(want, sizeof(want), "\nkexalgorithms %s\n", cases[i].want);
+		assert_non_null(strstr(s, want));
+		free(s);
+		hs_server_config_free(&c);
+	}
+}
+
 static void
 test_truncation(void **state)
 {
@@ -591,7 +722,7 @@ test_truncation(void **state)
 	    "RekeyLimit 1G 1h\nMaxStartups 1:2:3\nAuthorizedKeysFile a b c\n"
 	    "PerSourcePenalties crash:1m30s max-sources6:100 overflow:deny-all\n"
 	    "PerSourcePenaltyExemptList 192.0.2.0/24,2001:db8::/32\nPerSourceNetBlockSize 24:120\n"
-	    "PerSourceMaxStartups 12\n";
+	    "PerSourceMaxStartups 12\nKexProvider pkcs11:token=a\nKexProviderFallback yes\n";
 
 	for (size_t n = 0; n <= sizeof(text) - 1; n++) {
 		struct hs_server_config c;
@@ -621,6 +752,9 @@ main(void)
 		cmocka_unit_test(test_algs_expanded),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_kex_provider_values),
+		cmocka_unit_test(test_kex_provider_dump),
+		cmocka_unit_test(test_kex_provider_reduces_algs),
 		cmocka_unit_test(test_persource_parse),
 		cmocka_unit_test(test_persource_errors),
 		cmocka_unit_test(test_persource_dump),
