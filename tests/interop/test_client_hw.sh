@@ -208,6 +208,49 @@ else
 	hs_fail "-i identity tried before the -I keys" "$(grep Offering "$T/order.err" | head -n 3)"
 fi
 
+# the PIN typed at the terminal (no $HSSH_PKCS11_PIN_FILE, no BatchMode): hssh runs on a pty
+cat >"$T/ptyrun.py" <<'EOF'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+buf, sent, deadline = b"", 0, time.time() + 20
+while time.time() < deadline:
+    if fd not in select.select([fd], [], [], 0.5)[0]:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    buf += data
+    if buf.count(b"Enter PIN for 'hs-helper': ") > sent:
+        sent += 1
+        os.write(fd, b"1234\n")
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(buf.decode(errors="replace").replace("\r", ""))
+print("prompts:", sent)
+sys.exit(os.waitstatus_to_exitcode(st))
+EOF
+n=$(loglines)
+env -u HSSH_PKCS11_PIN_FILE /usr/bin/python3 "$T/ptyrun.py" "$HSSH" -F none -p "$port" \
+	-o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$T/known_hosts" -o IdentityAgent=none \
+	-o IdentitiesOnly=yes -o PubkeyAcceptedAlgorithms=ecdsa-sha2-nistp256 \
+	-o PasswordAuthentication=no -o KbdInteractiveAuthentication=no -I "$MODULE" "$U" \
+	echo tty-pin-ok >"$T/helper_tty.err" 2>&1
+hs_expect "-I, PIN typed at the terminal: hssh exits 0" 0 $?
+hs_expect "-I, PIN typed at the terminal: command ran" 1 "$(grep -c '^tty-pin-ok$' "$T/helper_tty.err")"
+hs_expect "-I, PIN typed at the terminal: asked once" 1 \
+	"$(grep -c "Enter PIN for 'hs-helper'" "$T/helper_tty.err")"
+if grep -q 1234 "$T/helper_tty.err"; then hs_fail "-I, PIN typed at the terminal: not echoed"; else
+	hs_pass "-I, PIN typed at the terminal: not echoed"; fi
+if accepted "$(fp "$T/hec.pub")" "$n"; then
+	hs_pass "-I, PIN typed at the terminal: sshd accepted the certificate's key"
+else
+	hs_fail "-I, PIN typed at the terminal: sshd accepted the certificate's key" "$(tail -n 3 "$T/sshd.log")"
+fi
+
 # PKCS11Provider in ssh_config with a wrong PIN file: a clean refusal, the PIN asked once
 out=$(HSSH_PKCS11_PIN_FILE=$T/badpin hssh_run -o "PKCS11Provider=$MODULE" -o IdentitiesOnly=yes \
 	-o PasswordAuthentication=no -o KbdInteractiveAuthentication=no "$U" echo ok </dev/null \
