@@ -11,7 +11,8 @@
 #   c. TPM signing queue under 20 parallel connections: only once a tpm2 provider exists
 #      (hw/provider_tpm2.c); the script says so and skips it otherwise.
 #
-# usage: bench/hw_bench.sh [--secs S] [--rounds R] [--conns N]     (defaults 5, 3, 100)
+# usage: bench/hw_bench.sh [--secs S] [--rounds R] [--conns N] [--sections abc]
+#   defaults 5, 3, 100, all three sections
 # Binaries: $HS_BINDIR (hsshd) and $HS_BENCHDIR (default $HS_BINDIR/../bench) from a release build
 # without sanitizers, e.g.
 #   cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release && \
@@ -23,12 +24,14 @@
 SECS=5
 ROUNDS=3
 CONNS=100
+SECTIONS=abc
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--secs)		SECS=$2; shift ;;
 	--rounds)	ROUNDS=$2; shift ;;
 	--conns)	CONNS=$2; shift ;;
-	*)		echo "usage: $0 [--secs S] [--rounds R] [--conns N]"; exit 2 ;;
+	--sections)	SECTIONS=$2; shift ;;
+	*)		echo "usage: $0 [--secs S] [--rounds R] [--conns N] [--sections abc]"; exit 2 ;;
 	esac
 	shift
 done
@@ -66,6 +69,20 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "n/a" }'; }
 rate() { sed -n 's/.*signatures\/s \([0-9.]*\).*/\1/p'; }
 
+# --- clients: a user key, one known_hosts file, ssh pinned to ECDSA P-256 host keys ---------
+hs_keygen ssh-ed25519 "$T/id_user"
+hs_authorize "$T/id_user.pub"
+hs_keygen ecdsa-sha2-nistp256 "$T/host_ec256"
+: >"$T/known_hosts"
+hs_client_config "$T/ssh_config" "$T/known_hosts" "$T/id_user"
+
+login()	# login PORT: one pinned login running `true`
+{
+	"$SSH" -F "$T/ssh_config" -p "$1" -o HostKeyAlgorithms=ecdsa-sha2-nistp256 \
+	    -o KexAlgorithms=curve25519-sha256 "$HS_USER@127.0.0.1" true </dev/null 2>>"$T/ssh.err"
+}
+
+if [[ $SECTIONS == *a* ]]; then
 # --- a. signatures per second ----------------------------------------------------------------
 echo
 echo "a. ECDSA P-256 signatures/s on one softhsm2 key, 1 thread ($ROUNDS x ${SECS}s each, alternating)"
@@ -82,11 +99,10 @@ printf '%-44s %10s\n' "hs_key_sign via provider (hs_signbench)" "$prov"
 printf '%-44s %10s   (goal >= 0.9)\n' "ratio provider / raw" "$(ratio "$prov" "$raw")"
 printf '  runs raw: %s; provider: %s\n' "$(tr '\n' ' ' <"$T/raw.txt")" "$(tr '\n' ' ' <"$T/prov.txt")"
 
+fi
+
+if [[ $SECTIONS == *b* ]]; then
 # --- b. logins with a token host key vs a file host key ---------------------------------------
-hs_keygen ssh-ed25519 "$T/id_user"
-hs_authorize "$T/id_user.pub"
-hs_keygen ecdsa-sha2-nistp256 "$T/host_ec256"
-: >"$T/known_hosts"
 P_FILE=$(hs_free_port)
 hs_known_hosts "$T/known_hosts" "$P_FILE" "$T/host_ec256.pub"
 hs_start_server hsshd file "$P_FILE" "$T/host_ec256" || { echo "hsshd (file key) did not start"; exit 1; }
@@ -95,13 +111,7 @@ P_TOK=$(hs_free_port)
 hs_known_hosts "$T/known_hosts" "$P_TOK" "$T/tok.pub"
 hs_start_server hsshd token "$P_TOK" "$URI" || { echo "hsshd (token key) did not start"; exit 1; }
 PID_TOK=$HS_SERVER_PID
-hs_client_config "$T/ssh_config" "$T/known_hosts" "$T/id_user"
 
-login()	# login PORT: one pinned login running `true`
-{
-	"$SSH" -F "$T/ssh_config" -p "$1" -o HostKeyAlgorithms=ecdsa-sha2-nistp256 \
-	    -o KexAlgorithms=curve25519-sha256 "$HS_USER@127.0.0.1" true </dev/null 2>>"$T/ssh.err"
-}
 # tree_ticks PID: CPU clock ticks of PID's whole tree: utime+stime+cutime+cstime of every live
 # process in it. A reaped process is in its parent's cutime/cstime; a long-lived one (hsshd's
 # host-key service, which signs for every connection) only in its own utime/stime.
@@ -155,13 +165,89 @@ printf '%-44s %10s %10s %7s   (goal >= 0.9)\n' "capacity, logins per server CPU-
     "$(awk -v c="$tc" 'BEGIN { printf "%.0f", 1000 / c }')" "$(ratio "$fc" "$tc")"
 printf '  rounds file: %s; softhsm2: %s\n' "$(tr '\n' ',' <"$T/file.txt")" "$(tr '\n' ',' <"$T/tok.txt")"
 hs_stop_servers
+fi
 
 # --- c. TPM signing queue --------------------------------------------------------------------
+# WAVES waves of PAR parallel logins against an ECDSA P-256 key persistent in a swtpm (and, for
+# scale, the same against the file key): client-side wall time per login, p50/p99, and hsshd's
+# own VERBOSE "signing queue of ..." line (latency of the key's queue, max depth, refusals).
+PAR=20
+WAVES=3
+# parallel PORT NAME: WAVES waves of PAR logins; "ok p50 p99" (ms, ssh wall time per login)
+parallel()
+{
+	local port=$1 name=$2 w i
+	: >"$T/par_$name.txt"
+	for w in $(seq 1 "$WAVES"); do
+		for i in $(seq 1 "$PAR"); do
+			(
+				a=$(date +%s%N)
+				login "$port" && rc=0 || rc=1
+				b=$(date +%s%N)
+				echo "$rc $(((b - a) / 1000000))"
+			) >>"$T/par_$name.txt" &
+		done
+		wait
+	done
+	awk '$1 == 0 { print $2 }' "$T/par_$name.txt" | sort -n | awk -v all="$((PAR * WAVES))" '
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "0/" all " n/a n/a"; exit }
+			i50 = int((NR - 1) / 2) + 1; i99 = int((NR * 99 + 99) / 100)
+			printf "%d/%d %d %d\n", NR, all, v[i50], v[i99]
+		}'
+}
+tpm_setup()	# swtpm on free ports in $T/tpm, an ECDSA P-256 key at 0x81000002; sets TPM_URI
+{
+	local port ctrl
+	command -v swtpm >/dev/null && command -v tpm2_createprimary >/dev/null ||
+		{ echo "   swtpm and tpm2-tools are required"; return 1; }
+	port=$(hs_free_port)
+	ctrl=$((port + 1))	# tss2's swtpm TCTI finds the control channel at port + 1
+	mkdir -p "$T/tpm/state"
+	swtpm socket --tpm2 --server "type=tcp,port=$port" --ctrl "type=tcp,port=$ctrl" \
+		--tpmstate "dir=$T/tpm/state" --flags not-need-init,startup-clear \
+		>"$T/tpm/swtpm.out" 2>&1 &
+	HS_PIDS+=("$!")
+	hs_wait_port "$port" 10 "$!" || { echo "   swtpm did not start"; return 1; }
+	export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port"
+	# swtpm has no resource manager: flush every transient object after each step.
+	(
+		cd "$T/tpm" &&
+		tpm2_createprimary -Q -C o -g sha256 -G ecc256 -c prim.ctx && tpm2_flushcontext -t &&
+		tpm2_create -Q -C prim.ctx -G ecc256:ecdsa-sha256 -u k.pub -r k.priv &&
+		tpm2_flushcontext -t && tpm2_load -Q -C prim.ctx -u k.pub -r k.priv -c k.ctx &&
+		tpm2_evictcontrol -Q -C o -c k.ctx 0x81000002 && tpm2_flushcontext -t &&
+		tpm2_readpublic -Q -c 0x81000002 -f pem -o k.pem &&
+		"$SSHKEYGEN" -i -m PKCS8 -f k.pem >k.ssh.pub
+	) >"$T/tpm/setup.log" 2>&1 || { echo "   TPM key setup failed"; tail -n 3 "$T/tpm/setup.log"; return 1; }
+	TPM_URI="tpm2:handle=0x81000002;tcti=swtpm:host=127.0.0.1,port=$port"
+}
 echo
-if [ -f "$HS_SRCDIR/hw/provider_tpm2.c" ]; then
-	echo "c. hw/provider_tpm2.c exists, but this script does not drive swtpm yet: not measured"
-else
-	echo "c. TPM signing queue: not measured (no tpm2 provider in this tree)"
+if [[ $SECTIONS != *c* ]]; then
+	:
+elif echo "c. $PAR parallel logins x $WAVES waves, ECDSA P-256 host key in swtpm vs in a file" &&
+    [ ! -f "$HS_SRCDIR/hw/provider_tpm2.c" ]; then
+	echo "   not measured: no tpm2 provider in this tree (hw/provider_tpm2.c)"
+elif tpm_setup; then
+	P_TPM=$(hs_free_port)
+	hs_known_hosts "$T/known_hosts" "$P_TPM" "$T/tpm/k.ssh.pub"
+	if hs_start_server hsshd tpm "$P_TPM" "$TPM_URI"; then
+		P_FILE=$(hs_free_port)
+		hs_known_hosts "$T/known_hosts" "$P_FILE" "$T/host_ec256.pub"
+		hs_start_server hsshd file2 "$P_FILE" "$T/host_ec256" || echo "   hsshd (file) did not start"
+		login "$P_TPM" || { echo "   a first login with the TPM key failed:"; tail -n 3 "$T/ssh.err"; }
+		read -r tok tp50 tp99 <<<"$(parallel "$P_TPM" tpm)"
+		read -r fok fp50 fp99 <<<"$(parallel "$P_FILE" file)"
+		printf '   %-41s %10s %10s %10s\n' "" "ok" "p50 ms" "p99 ms"
+		printf '   %-41s %10s %10s %10s\n' "swtpm host key (client wall time)" "$tok" "$tp50" "$tp99"
+		printf '   %-41s %10s %10s %10s\n' "file host key (client wall time)" "$fok" "$fp50" "$fp99"
+	else
+		echo "   hsshd with the TPM key did not start: $(tail -n 2 "$T/tpm.log")"
+	fi
+	hs_stop_servers		# the host-key service logs its queue figures when it stops
+	q=$(grep -h "signing queue of" "$T/tpm.log" 2>/dev/null | tail -n 1)
+	echo "   hsshd: ${q:-no \"signing queue\" line in its VERBOSE log}"
 fi
 echo
 echo "hsshd: $HSSHD; $(nproc) CPUs; $(uname -r); load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%F %H:%M UTC')"
