@@ -14,7 +14,10 @@
 #     the token cannot do is refused before connecting; with fallback yes curve25519 still works.
 #  4. `hssh -Q provider` lists soft, pkcs11 and pkcs11-helper (and says whether each is
 #     available); -G prints kexprovider.
-# softhsm2, opensc (pkcs11-tool), openssl and libpkcs11-helper1 are in .ci/packages: missing, the
+#  5. swtpm (started here, keys made by tpm2-tools, public keys read by ssh-keygen -i -m PKCS8):
+#     -i tpm2:handle=... (ECDSA P-256 with an auth file) and tpm2:blob=... (RSA-2048) log in; a
+#     wrong auth value fails cleanly; KexProvider tpm2:tcti=... computes the ECDH.
+# softhsm2, opensc (pkcs11-tool), openssl, libpkcs11-helper1, swtpm and tpm2-tools are in .ci/packages: missing, the
 # test fails, never skips.
 . "$(dirname "$0")/lib.sh"
 hs_init client_hw
@@ -324,6 +327,96 @@ out=$(hssh_run -i "$(hs_uri ec256)" -o "KexProvider=pkcs11:token=nosuch?module-p
 hs_expect "KexProvider with no such token: refused (255)" 255 $?
 if grep -q 'KexProvider' "$T/kex_bad.err"; then hs_pass "KexProvider with no such token: said"; else
 	hs_fail "KexProvider with no such token: said" "$(head -n 2 "$T/kex_bad.err")"; fi
+
+# --- 5. keys and KEX in a TPM (swtpm started here) ---------------------------------------------
+tpm_section()
+{
+	local d=$T/tpm tport cport tcti pid uri i
+	command -v swtpm >/dev/null && command -v tpm2_createprimary >/dev/null ||
+		{ hs_fail "swtpm and tpm2-tools are required (apt-get install swtpm swtpm-tools tpm2-tools)"; return; }
+	mkdir -p "$d/state"
+	# the swtpm TCTI finds the control channel on the next port
+	tport=$(/usr/bin/python3 - <<'EOF'
+import socket
+for _ in range(100):
+    a, b = socket.socket(), socket.socket()
+    a.bind(("127.0.0.1", 0))
+    p = a.getsockname()[1]
+    try:
+        b.bind(("127.0.0.1", p + 1))
+    except OSError:
+        continue
+    finally:
+        a.close()
+        b.close()
+    print(p)
+    break
+EOF
+)
+	cport=$((tport + 1))
+	swtpm socket --tpm2 --server "type=tcp,port=$tport,bindaddr=127.0.0.1" \
+		--ctrl "type=tcp,port=$cport,bindaddr=127.0.0.1" --tpmstate "dir=$d/state" \
+		--flags startup-clear --daemon --pid "file=$d/swtpm.pid" --log "file=$d/swtpm.log" \
+		>"$d/swtpm.out" 2>&1 || { hs_fail "swtpm starts" "$(tail -n 2 "$d/swtpm.out")"; return; }
+	pid=$(cat "$d/swtpm.pid")
+	HS_PIDS+=("$pid")
+	hs_wait_port "$tport" 10 || { hs_fail "swtpm listens on $tport"; return; }
+	tcti="swtpm:host=127.0.0.1,port=$tport"
+	printf 'hs-tpm-auth' >"$d/auth"
+	printf 'wrong-auth' >"$d/badauth"
+	chmod 600 "$d/auth" "$d/badauth"
+	# a persistent ECDSA P-256 key with an auth value, and an RSA-2048 key loaded from its blobs
+	if ! (cd "$d" && export TPM2TOOLS_TCTI=$tcti &&
+		tpm2_dictionarylockout -Q -s -n 100 -t 1 -l 1 &&
+		tpm2_createprimary -Q -C o -G ecc -c prim.ctx &&
+		tpm2_evictcontrol -Q -C o -c prim.ctx 0x81000000 && tpm2_flushcontext -t &&
+		tpm2_create -Q -C 0x81000000 -G ecc256 -u ec.pub -r ec.priv -p file:auth &&
+		tpm2_load -Q -C 0x81000000 -u ec.pub -r ec.priv -c ec.ctx &&
+		tpm2_evictcontrol -Q -C o -c ec.ctx 0x81000001 && tpm2_flushcontext -t &&
+		tpm2_readpublic -Q -c 0x81000001 -f pem -o ec.pem &&
+		tpm2_create -Q -C 0x81000000 -G rsa2048 -u rsa.pub -r rsa.priv &&
+		tpm2_load -Q -C 0x81000000 -u rsa.pub -r rsa.priv -c rsa.ctx &&
+		tpm2_readpublic -Q -c rsa.ctx -f pem -o rsa.pem && tpm2_flushcontext -t) \
+		>"$d/tools.log" 2>&1; then
+		hs_fail "tpm2-tools make the TPM keys" "$(tail -n 2 "$d/tools.log")"
+		return
+	fi
+	# the independent reading of the public keys: OpenSSH's own PKCS#8 import
+	for k in ec rsa; do
+		"$SSHKEYGEN" -i -m PKCS8 -f "$d/$k.pem" >"$T/tpm_$k.pub" 2>>"$d/tools.log" ||
+			hs_fail "ssh-keygen imports the TPM $k key"
+		hs_authorize "$T/tpm_$k.pub"
+	done
+	for pair in "ec:tpm2:handle=0x81000001;auth-file=$d/auth;tcti=$tcti" \
+		"rsa:tpm2:blob=$d/rsa.pub,$d/rsa.priv;parent=0x81000000;tcti=$tcti"; do
+		k=${pair%%:*}
+		uri=${pair#*:}
+		n=$(loglines)
+		out=$(hssh_run -i "$uri" "$U" 'echo tpm-ok; exit 4' </dev/null 2>"$T/tpm_$k.err")
+		rc=$?
+		hs_expect "-i tpm2 URI $k: command ran" tpm-ok "$out"
+		hs_expect "-i tpm2 URI $k: exit status 4 came back" 4 "$rc"
+		if accepted "$(fp "$T/tpm_$k.pub")" "$n"; then
+			hs_pass "-i tpm2 URI $k: sshd accepted the TPM key"
+		else
+			hs_fail "-i tpm2 URI $k: sshd accepted the TPM key" "$(tail -n 2 "$T/tpm_$k.err")"
+		fi
+	done
+	out=$(hssh_run -i "tpm2:handle=0x81000001;auth-file=$d/badauth;tcti=$tcti" \
+		-o PasswordAuthentication=no -o KbdInteractiveAuthentication=no "$U" echo ok \
+		</dev/null 2>"$T/tpm_badauth.err")
+	hs_expect "tpm2 wrong auth value: hssh exits 255" 255 $?
+	hs_expect "tpm2 wrong auth value: no command ran" "" "$out"
+	out=$(hssh_run -v -i "tpm2:handle=0x81000001;auth-file=$d/auth;tcti=$tcti" \
+		-o "KexProvider=tpm2:tcti=$tcti" "$U" echo tpm-kex </dev/null 2>"$T/tpm_kex.err")
+	hs_expect "KexProvider tpm2: logs in" tpm-kex "$out"
+	if grep -qE '^KEX ecdh-sha2-nistp(256|384) computed by tpm2' "$T/tpm_kex.err"; then
+		hs_pass "KexProvider tpm2: -v says computed by tpm2"
+	else
+		hs_fail "KexProvider tpm2: -v says computed by tpm2" "$(grep -m1 -E '^KEX|tpm2' "$T/tpm_kex.err")"
+	fi
+}
+tpm_section
 
 # --- 4. -Q provider, -G ----------------------------------------------------------------------
 "$HSSH" -Q provider >"$T/q.txt" 2>&1
