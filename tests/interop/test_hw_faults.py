@@ -15,8 +15,10 @@ OpenSC's pkcs11-spy, whose log counts the C_Login calls that really reach the to
  3. wrong PIN: hsshd refuses to start with CKR_PIN_INCORRECT and without showing the PIN; beside a
     file key it starts, and connections do not make it try the PIN again (pkcs11-spy's C_Login
     count); afterwards the token is not locked and the right PIN still logs in.
-swtpm faults (issue 5, "swtpm killed and restarted") are not here: hw/provider_tpm2.c was not on
-main when this test was written.
+ 4. swtpm killed and restarted while hsshd serves an ECDSA P-256 key persistent in it
+    (tpm2:handle=...;tcti=swtpm:...): the TPM key's connections fail cleanly meanwhile, the file
+    key serves, and once swtpm is back (same state directory and port) the TPM key works again
+    without restarting hsshd. Runs when the tree has a tpm2 provider (hw/provider_tpm2.c).
 
 Facts about p11-kit-client this test relies on (measured with p11-kit 0.24.1): p11-kit server forks
 one p11-kit-remote per client connection, so killing the listener alone leaves existing clients
@@ -260,6 +262,113 @@ def case_removed(h, tsrv, host, tok_pub, host_pub):
     tsrv.kill()
 
 
+class Tpm:
+    """swtpm in the foreground on a free port (control channel at port + 1, where tss2's swtpm
+    TCTI looks for it), state kept in one directory across restarts."""
+
+    def __init__(self, h):
+        self.h = h
+        self.state = h.path("tpmstate")
+        os.makedirs(self.state, exist_ok=True)
+        self.port = h.free_port()
+        self.proc = None
+        self.n = 0
+        self.tcti = "swtpm:host=127.0.0.1,port=%d" % self.port
+
+    def start(self):
+        self.n += 1
+        self.proc = subprocess.Popen(
+            ["swtpm", "socket", "--tpm2", "--server", "type=tcp,port=%d,bindaddr=127.0.0.1"
+             % self.port, "--ctrl", "type=tcp,port=%d,bindaddr=127.0.0.1" % (self.port + 1),
+             "--tpmstate", "dir=" + self.state, "--flags", "not-need-init,startup-clear"],
+            stdin=subprocess.DEVNULL, stdout=open(self.h.path("swtpm.%d.out" % self.n), "w"),
+            stderr=subprocess.STDOUT)
+        return self.h.wait_port(self.port + 1, 10, self.proc)
+
+    def kill(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def tools(self, *argv):
+        env = dict(os.environ, TPM2TOOLS_TCTI=self.tcti)
+        return subprocess.run(list(argv), cwd=self.state + "/..", env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=60)
+
+    def make_key(self, handle):
+        """An ECDSA P-256 signing key under a primary, made persistent at handle; its public key
+        as OpenSSH reads it (tpm2_readpublic PEM through ssh-keygen -i), or None."""
+        # swtpm has no resource manager: flush transient objects after each step.
+        steps = [["tpm2_createprimary", "-Q", "-C", "o", "-g", "sha256", "-G", "ecc256",
+                  "-c", "tprim.ctx"], ["tpm2_flushcontext", "-t"],
+                 ["tpm2_create", "-Q", "-C", "tprim.ctx", "-G", "ecc256:ecdsa-sha256",
+                  "-u", "tk.pub", "-r", "tk.priv"], ["tpm2_flushcontext", "-t"],
+                 ["tpm2_load", "-Q", "-C", "tprim.ctx", "-u", "tk.pub", "-r", "tk.priv",
+                  "-c", "tk.ctx"],
+                 ["tpm2_evictcontrol", "-Q", "-C", "o", "-c", "tk.ctx", handle],
+                 ["tpm2_flushcontext", "-t"],
+                 ["tpm2_readpublic", "-Q", "-c", handle, "-f", "pem", "-o", "tk.pem"],
+                 ["ssh-keygen", "-i", "-m", "PKCS8", "-f", "tk.pem"]]
+        r = None
+        for argv in steps:
+            r = self.tools(*argv)
+            if r.returncode != 0:
+                self.h.fail("TPM key setup: " + argv[0], r.stderr[-300:])
+                return None
+        return " ".join(r.stdout.split()[:2])
+
+
+def case_tpm(h, host, host_pub):
+    for tool in ("swtpm", "tpm2_createprimary"):
+        if not h.check("%s is installed" % tool, run(["which", tool]).returncode == 0):
+            return
+    tpm = Tpm(h)
+    atexit.register(tpm.kill)
+    if not h.check("swtpm starts", tpm.start()):
+        return
+    handle = "0x81000002"
+    tpm_pub = tpm.make_key(handle)
+    if tpm_pub is None:
+        return
+    h.ok("TPM ECDSA P-256 key persistent at " + handle)
+    turi = "tpm2:handle=%s;tcti=%s" % (handle, tpm.tcti)
+    srv = Server(h, "tpm", [host, turi], [host_pub, tpm_pub])
+    if not h.check("swtpm key + file key: hsshd starts", srv.port is not None):
+        return
+    ok, r = srv.logs_in("ecdsa-sha2-nistp256")
+    h.check("swtpm up: login with the TPM key", ok, r.stderr[-300:])
+
+    tpm.kill()
+    mark = len(srv.logtext())
+    r = srv.ssh("ecdsa-sha2-nistp256")
+    h.check("swtpm killed: a connection pinned to the TPM key fails (ssh exit 255)",
+            r.returncode == 255 and "in" not in r.stdout, "exit %d" % r.returncode)
+    time.sleep(0.5)
+    after = srv.logtext()[mark:]
+    h.check("swtpm killed: hsshd logs a tpm2 line saying so", re.search(r"tpm2", after), after[-400:])
+    h.check("swtpm killed: no crash or sanitizer report",
+            not SANITIZER.search(after) and not CRASH.search(after), after[-400:])
+    h.check("swtpm killed: listener alive", srv.alive())
+    ok, r = srv.logs_in("ssh-ed25519")
+    h.check("swtpm killed: the file key still serves", ok, r.stderr[-300:])
+
+    if not h.check("swtpm restarted with the same state and port", tpm.start()):
+        return
+    tries = 0
+    for tries in range(1, 4):
+        ok, r = srv.logs_in("ecdsa-sha2-nistp256")
+        if ok:
+            break
+        time.sleep(1)
+    h.check("swtpm back: the TPM key works again without restarting hsshd (try %d of 3)" % tries,
+            ok, r.stderr[-300:])
+    h.check("swtpm back: listener alive (same process)", srv.alive())
+    h.stop_servers()
+    tpm.kill()
+
+
 def token_flags():
     r = run(["pkcs11-tool", "--module", CLIENT, "-L"])
     m = re.search(r"token flags\s*:\s*(.*)", r.stdout)
@@ -339,6 +448,11 @@ def main():
     case_removed(h, tsrv, host, tok_pub, host_pub)
     h.stop_servers()
     case_badpin(h, tsrv, host, tok_pub, host_pub)
+    h.stop_servers()
+    if os.path.exists(os.path.join(hslib.SRCDIR, "hw", "provider_tpm2.c")):
+        case_tpm(h, host, host_pub)
+    else:
+        print("note: no hw/provider_tpm2.c in %s: swtpm faults not run" % hslib.SRCDIR)
     # Every .log too: a re-executed connection process may write its report there.
     for name in sorted(os.listdir(h.tmp)):
         if name.endswith(".log") and not name.startswith("spy."):
