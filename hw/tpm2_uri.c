@@ -93,56 +93,48 @@ parse_handle(const char *s, uint32_t *h)
 	return HS_OK;
 }
 
-/* blob=PUB,PRIV or blob=BASE (BASE.pub, BASE.priv). */
+/* blob=PUB,PRIV or blob=BASE (BASE.pub, BASE.priv), split at the raw ',' before %-decoding so a
+ * path may hold an escaped one (%2C). */
 static hs_err
-parse_blob(char *v, struct hs_tpm2uri *u)
+parse_blob(const char *p, size_t n, struct hs_tpm2uri *u)
 {
-	char *comma = strchr(v, ',');
-	size_t n;
+	const char *comma = memchr(p, ',', n);
+	char *base;
+	size_t bl;
 
 	if (comma != NULL) {
-		*comma = '\0';
-		HS_ENSURE(v[0] != '\0' && comma[1] != '\0' && strchr(comma + 1, ',') == NULL,
-		    HS_ERR_FORMAT);
-		if ((u->pub_path = hs_strdup(v)) == NULL || (u->priv_path = hs_strdup(comma + 1)) == NULL)
-			return HS_ERR_ALLOC;
-		return HS_OK;
+		HS_ENSURE(memchr(comma + 1, ',', n - (size_t)(comma - p) - 1) == NULL, HS_ERR_FORMAT);
+		HS_GUARD(decode(p, (size_t)(comma - p), &u->pub_path));
+		return decode(comma + 1, n - (size_t)(comma - p) - 1, &u->priv_path);
 	}
-	n = strlen(v);
-	if ((u->pub_path = malloc(n + 5)) == NULL || (u->priv_path = malloc(n + 6)) == NULL)
+	HS_GUARD(decode(p, n, &base));
+	bl = strlen(base);
+	if ((u->pub_path = malloc(bl + 5)) == NULL || (u->priv_path = malloc(bl + 6)) == NULL) {
+		free(base);
 		return HS_ERR_ALLOC;
-	memcpy(u->pub_path, v, n);
-	memcpy(u->pub_path + n, ".pub", 5);
-	memcpy(u->priv_path, v, n);
-	memcpy(u->priv_path + n, ".priv", 6);
+	}
+	memcpy(u->pub_path, base, bl);
+	memcpy(u->pub_path + bl, ".pub", 5);
+	memcpy(u->priv_path, base, bl);
+	memcpy(u->priv_path + bl, ".priv", 6);
+	free(base);
 	return HS_OK;
 }
 
-/* Store one decoded attribute value (v is freed here unless kept). */
+/* Store one decoded value of handle=, parent=, auth-file= or tcti= (v is freed unless kept). */
 static hs_err
 set_attr(struct hs_tpm2uri *u, enum attr a, char *v)
 {
 	hs_err r = HS_OK;
 
-	switch (a) {
-	case A_HANDLE:
-		r = parse_handle(v, &u->handle);
-		u->has_handle = r == HS_OK;
-		break;
-	case A_PARENT:
-		r = parse_handle(v, &u->parent);
-		u->has_parent = r == HS_OK;
-		break;
-	case A_BLOB:
-		r = parse_blob(v, u);
-		break;
-	case A_AUTH:
-		u->auth_file = v;
-		return HS_OK;
-	case A_TCTI:
-		u->tcti = v;
+	if (a == A_AUTH || a == A_TCTI) {
+		*(a == A_AUTH ? &u->auth_file : &u->tcti) = v;
 		return HS_OK;
 	}
+	if (a == A_HANDLE)
+		u->has_handle = (r = parse_handle(v, &u->handle)) == HS_OK;
+	else
+		u->has_parent = (r = parse_handle(v, &u->parent)) == HS_OK;
 	free(v);
 	return r;
 }
@@ -171,6 +163,12 @@ parse_attr(struct hs_tpm2uri *u, const char *p, size_t n, unsigned *seen)
 		return HS_ERR_FORMAT;
 	}
 	*seen |= 1u << i;
+	if (i == A_BLOB) {
+		if (parse_blob(eq + 1, n - nl - 1, u) == HS_OK)
+			return HS_OK;
+		hs_error("tpm2 URI: bad blob= value");
+		return HS_ERR_FORMAT;
+	}
 	if (decode(eq + 1, n - nl - 1, &v) != HS_OK) {
 		hs_error("tpm2 URI: %s= is empty or has a bad %%-escape", attr_names[i]);
 		return HS_ERR_FORMAT;

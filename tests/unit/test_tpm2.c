@@ -176,8 +176,11 @@ setup_tpm(void **state)
 		return -1;
 	}
 	if (mkdtemp(dir) == NULL || (port = pick_port()) < 0 ||
-	    run("mkdir %s/state", dir) != 0 || swtpm_start() != 0)
+	    run("mkdir %s/state", dir) != 0 || swtpm_start() != 0) {
+		fprintf(stderr, "test_tpm2: cannot start swtpm on port %d (%s/swtpm.log)\n", port,
+		    dir);
 		return -1;
+	}
 	snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%d", port);
 	write_file("auth", "host-key-auth", 0600);
 	write_file("badauth", "not-the-auth", 0600);
@@ -187,8 +190,10 @@ setup_tpm(void **state)
 	if (run("cd %s && " TOOLS "tpm2_dictionarylockout -Q -s -n 100 -t 1 -l 1 && " TOOLS
 	    "tpm2_createprimary -Q -C o -G ecc -c prim.ctx && " TOOLS "tpm2_evictcontrol -Q -C o "
 	    "-c prim.ctx 0x81000000 && " TOOLS "tpm2_flushcontext -t", dir, tcti, tcti, tcti,
-	    tcti) != 0)
+	    tcti) != 0) {
+		fprintf(stderr, "test_tpm2: tpm2-tools could not make the parent key\n");
 		return -1;
+	}
 	for (i = 0; i < NKEYS; i++)
 		if (make_key(&tkeys[i]) != 0) {
 			fprintf(stderr, "test_tpm2: tpm2-tools could not make %s\n", tkeys[i].name);
