@@ -34,7 +34,9 @@
 #define HS_P11_POOL_MAX	16	/* idle sessions kept per token; more are closed on return */
 
 /* One loaded module per module path, shared by every token opened from it (reference counted
- * under the module list's mutex). */
+ * under the module list's mutex). A module that fails as a whole (p11-kit's client when its
+ * server restarted) is finalised and initialised again, but only while no session of it is
+ * lent: busy counts the lent sessions, and reiniting holds new borrowers back. */
 struct hs_p11_module {
 	char *path;
 	void *dl;
@@ -42,6 +44,12 @@ struct hs_p11_module {
 	bool finalize;			/* we initialised it, so we finalise it */
 	unsigned refs;
 	struct hs_p11_module *next;
+	pthread_mutex_t lock;		/* guards busy, epoch, reiniting */
+	pthread_cond_t cv;
+	unsigned busy;
+	unsigned epoch;			/* C_Initialize count */
+	bool reiniting;
+	int64_t last_reinit_ms;		/* hs_time_ms() of the last re-initialisation */
 };
 
 /* One token (module + token label and serial), shared by every key and KEX context that names
@@ -94,6 +102,16 @@ extern const struct hs_provider_ops hs_provider_pkcs11;
 HS_MUST_USE hs_err hs_p11_module_get(const char *path, struct hs_p11_module **out);
 /* Drop a reference; the last one finalises (if we initialised) and unloads. NULL allowed. */
 void hs_p11_module_release(struct hs_p11_module *mod);
+/* Around the use of a lent session: enter waits while the module is being re-initialised and
+ * says in which initialisation (*epoch) the session will live; leave ends the use. */
+void hs_p11_module_enter(struct hs_p11_module *mod, unsigned *epoch);
+void hs_p11_module_leave(struct hs_p11_module *mod);
+/* C_Finalize + C_Initialize after the module failed as a whole in initialisation epoch, once no
+ * session is lent (waiting at most 2 s), and every token of it marked down so that the next
+ * borrower reconnects. At most once a second (HS_ERR_AGAIN). HS_OK also when another thread did
+ * it already; HS_ERR_TIMEOUT; HS_ERR_UNSUPPORTED if another part of the process initialised
+ * the module. */
+HS_MUST_USE hs_err hs_p11_module_reinit(struct hs_p11_module *mod, unsigned epoch);
 
 /* ---- hw/pkcs11_token.c ---- */
 /* The token named by u's token attributes (token, manufacturer, serial, model, slot-id) in
@@ -115,6 +133,8 @@ void hs_p11_sess_put(struct hs_p11_token *tok, struct hs_p11_sess *s, CK_RV rv);
 /* True if rv means the session or the login is gone (token removed or reinserted, daemon
  * restarted, logged out): the caller marks the token down and retries once. */
 bool hs_p11_rv_lost(CK_RV rv);
+/* Mark every token of mod down and forget its sessions (the module was finalised). */
+void hs_p11_tokens_forget(struct hs_p11_module *mod);
 /* Mark tok down after rv (hs_p11_rv_lost) on a session of generation gen, unless another thread
  * already reconnected; the next hs_p11_sess_get reconnects. */
 void hs_p11_token_down(struct hs_p11_token *tok, unsigned gen, CK_RV rv);

@@ -135,7 +135,8 @@ hs_p11_curve_oid(enum hs_key_type t, const uint8_t **der, size_t *len)
 }
 
 /* Strip a DER OCTET STRING header (tag 0x04, short or long length) if v is exactly one, as
- * CKA_EC_POINT is (PKCS#11 v2.40 2.3.3); else leave v as it is (some tokens store the raw point). */
+ * CKA_EC_POINT is (PKCS#11 v2.40 2.3.3); else leave v as it is (some tokens store the raw
+ * point). */
 void
 hs_p11_der_unwrap(const uint8_t **v, size_t *len, size_t want)
 {

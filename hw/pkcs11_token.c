@@ -36,8 +36,9 @@ hs_pkcs11_login_count(bool with_refused)
 static bool
 sess_dead(CK_RV rv)
 {
+	/* CKR_DEVICE_ERROR: p11-kit's client module when its server went away. */
 	return rv == CKR_SESSION_HANDLE_INVALID || rv == CKR_SESSION_CLOSED ||
-	    rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT;
+	    rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_ERROR;
 }
 
 bool
@@ -83,15 +84,14 @@ token_matches(const struct hs_p11uri *u, const CK_TOKEN_INFO *ti)
 /* The one slot whose initialised token matches every token attribute of u. */
 static hs_err
 find_slot(CK_FUNCTION_LIST_PTR f, const struct hs_p11uri *u, const char *uri, CK_SLOT_ID *slot,
-    CK_TOKEN_INFO *ti)
+    CK_TOKEN_INFO *ti, CK_RV *rv)
 {
 	CK_SLOT_ID slots[64];
 	CK_ULONG n = 64, i, found = 0;
 	CK_TOKEN_INFO cur;
-	CK_RV rv;
 
-	if ((rv = f->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK) {
-		hs_error("pkcs11 %s: C_GetSlotList: %s", uri, hs_p11_rv_name(rv));
+	if ((*rv = f->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK) {
+		hs_error("pkcs11 %s: C_GetSlotList: %s", uri, hs_p11_rv_name(*rv));
 		return HS_ERR_PROVIDER;
 	}
 	for (i = 0; i < n; i++) {
@@ -213,20 +213,21 @@ close_sessions(struct hs_p11_token *tok)
 }
 
 /* Find the token (by the URI on first open, then by its label and serial), open the anchor and
- * log in where the token requires it (tok->lock held or tok private). */
+ * log in where the token requires it (tok->lock held or tok private). *rv: the module's answer
+ * to C_GetSlotList / C_OpenSession when one of them failed, else CKR_OK. */
 static hs_err
-connect_token(struct hs_p11_token *tok, const struct hs_p11uri *u)
+connect_token(struct hs_p11_token *tok, const struct hs_p11uri *u, CK_RV *rv)
 {
 	struct hs_p11uri again = { .token = tok->label, .serial = tok->serial };
 	CK_TOKEN_INFO ti;
 	hs_err r;
-	CK_RV rv;
 
 	if (tok->pin_failed) {
 		hs_debug("pkcs11 %s: the PIN was refused before; not trying it again", tok->uri);
 		return HS_ERR_PERM;
 	}
-	HS_GUARD(find_slot(tok->mod->f, u != NULL ? u : &again, tok->uri, &tok->slot, &ti));
+	*rv = CKR_OK;
+	HS_GUARD(find_slot(tok->mod->f, u != NULL ? u : &again, tok->uri, &tok->slot, &ti, rv));
 	if (u != NULL) {
 		trim_field(ti.label, sizeof(ti.label), tok->label);
 		trim_field(ti.serialNumber, sizeof(ti.serialNumber), tok->serial);
@@ -237,9 +238,9 @@ connect_token(struct hs_p11_token *tok, const struct hs_p11uri *u)
 		tok->pin_failed = true;
 		return HS_ERR_PERM;
 	}
-	rv = tok->mod->f->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL, NULL, &tok->anchor);
-	if (rv != CKR_OK) {
-		hs_error("pkcs11 %s: C_OpenSession: %s", tok->uri, hs_p11_rv_name(rv));
+	*rv = tok->mod->f->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL, NULL, &tok->anchor);
+	if (*rv != CKR_OK) {
+		hs_error("pkcs11 %s: C_OpenSession: %s", tok->uri, hs_p11_rv_name(*rv));
 		return HS_ERR_PROVIDER;
 	}
 	if ((ti.flags & CKF_LOGIN_REQUIRED) != 0 && (r = login(tok)) != HS_OK) {
@@ -269,6 +270,7 @@ token_new(struct hs_p11_module *mod, const struct hs_p11uri *u, const char *uri,
 {
 	struct hs_p11_token *tok;
 	hs_err r;
+	CK_RV rv;
 
 	if ((tok = hs_calloc(1, sizeof(*tok))) == NULL)
 		return HS_ERR_ALLOC;
@@ -281,7 +283,7 @@ token_new(struct hs_p11_module *mod, const struct hs_p11uri *u, const char *uri,
 		r = HS_ERR_ALLOC;
 		goto out;
 	}
-	HS_GUARD_GOTO(connect_token(tok, u), r, out);
+	HS_GUARD_GOTO(connect_token(tok, u, &rv), r, out);
 	*out = tok;
 	tok = NULL;
 	r = HS_OK;
@@ -301,11 +303,12 @@ hs_p11_token_get(const struct hs_p11uri *u, const char *uri, struct hs_p11_token
 	CK_SLOT_ID slot;
 	char label[33], serial[17];
 	hs_err r;
+	CK_RV rv;
 
 	*out = NULL;
 	pthread_mutex_lock(&tokens_lock);
 	HS_GUARD_GOTO(hs_p11_module_get(u->module_path, &mod), r, out);
-	HS_GUARD_GOTO(find_slot(mod->f, u, uri, &slot, &ti), r, out);
+	HS_GUARD_GOTO(find_slot(mod->f, u, uri, &slot, &ti, &rv), r, out);
 	trim_field(ti.label, sizeof(ti.label), label);
 	trim_field(ti.serialNumber, sizeof(ti.serialNumber), serial);
 	for (tok = tokens; tok != NULL; tok = tok->next)
@@ -368,31 +371,59 @@ hs_p11_token_down(struct hs_p11_token *tok, unsigned gen, CK_RV rv)
 	pthread_mutex_unlock(&tok->lock);
 }
 
-hs_err
-hs_p11_sess_get(struct hs_p11_token *tok, struct hs_p11_sess *s)
+/* The module itself failed (p11-kit's client after its server went away), or the token is not
+ * there: only C_Finalize and C_Initialize make some modules look again (softhsm2 reads its token
+ * directory, p11-kit's client connects to its server, in C_Initialize). */
+static bool
+module_stale(hs_err r, CK_RV rv)
+{
+	return r == HS_ERR_NOT_FOUND || rv == CKR_DEVICE_ERROR || rv == CKR_CRYPTOKI_NOT_INITIALIZED;
+}
+
+/* hs_p11_sess_get inside the module (entered): reconnect if down, then pool or open. */
+static hs_err
+sess_take(struct hs_p11_token *tok, struct hs_p11_sess *s, CK_RV *rv)
 {
 	hs_err r = HS_OK;
-	CK_RV rv;
 
+	*rv = CKR_OK;
 	pthread_mutex_lock(&tok->lock);
-	if (!tok->up && (r = connect_token(tok, NULL)) != HS_OK) {
-		if (r == HS_ERR_NOT_FOUND)
-			r = HS_ERR_PROVIDER;	/* absent now; the next call looks again */
+	if (!tok->up && (r = connect_token(tok, NULL, rv)) != HS_OK)
 		goto out;
-	}
 	s->gen = tok->gen;
 	if (tok->n_idle > 0) {
 		s->h = tok->idle[--tok->n_idle];
 		goto out;
 	}
-	rv = tok->mod->f->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL, NULL, &s->h);
-	if (rv != CKR_OK) {
-		hs_error("pkcs11 %s: C_OpenSession: %s", tok->uri, hs_p11_rv_name(rv));
+	*rv = tok->mod->f->C_OpenSession(tok->slot, CKF_SERIAL_SESSION, NULL, NULL, &s->h);
+	if (*rv != CKR_OK) {
+		hs_error("pkcs11 %s: C_OpenSession: %s", tok->uri, hs_p11_rv_name(*rv));
 		r = HS_ERR_PROVIDER;
 	}
 out:
 	pthread_mutex_unlock(&tok->lock);
 	return r;
+}
+
+hs_err
+hs_p11_sess_get(struct hs_p11_token *tok, struct hs_p11_sess *s)
+{
+	unsigned epoch;
+	hs_err r;
+	CK_RV rv;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		hs_p11_module_enter(tok->mod, &epoch);
+		if ((r = sess_take(tok, s, &rv)) == HS_OK)
+			return HS_OK;		/* left in hs_p11_sess_put */
+		hs_p11_module_leave(tok->mod);
+		if (pass > 0 || !module_stale(r, rv) ||
+		    hs_p11_module_reinit(tok->mod, epoch) != HS_OK)
+			break;
+	}
+	/* Absent now: this operation fails, the next one looks again. */
+	return r == HS_ERR_NOT_FOUND ? HS_ERR_PROVIDER : r;
 }
 
 void
@@ -407,6 +438,25 @@ hs_p11_sess_put(struct hs_p11_token *tok, struct hs_p11_sess *s, CK_RV rv)
 		tok->idle[tok->n_idle++] = s->h;
 	pthread_mutex_unlock(&tok->lock);
 	s->h = CK_INVALID_HANDLE;
+	hs_p11_module_leave(tok->mod);
+}
+
+void
+hs_p11_tokens_forget(struct hs_p11_module *mod)
+{
+	struct hs_p11_token *tok;
+
+	pthread_mutex_lock(&tokens_lock);
+	for (tok = tokens; tok != NULL; tok = tok->next) {
+		if (tok->mod != mod)
+			continue;
+		pthread_mutex_lock(&tok->lock);
+		tok->n_idle = 0;	/* C_Finalize closed them */
+		tok->up = false;
+		tok->gen++;
+		pthread_mutex_unlock(&tok->lock);
+	}
+	pthread_mutex_unlock(&tokens_lock);
 }
 
 static hs_err

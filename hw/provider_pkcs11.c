@@ -3,15 +3,29 @@
  * (hw/hs_pkcs11_uri.h). Modules are loaded once per path and shared by the keys opened from them.
  */
 #include <dlfcn.h>
+#include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hs_log.h"
 #include "hs_mem.h"
 #include "hs_pkcs11_impl.h"
+#include "hs_time.h"
 
 static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hs_p11_module *modules;	/* loaded modules, by path; guarded by modules_lock */
+
+static void
+module_free(struct hs_p11_module *mod)
+{
+	if (mod->dl != NULL)
+		dlclose(mod->dl);
+	pthread_cond_destroy(&mod->cv);
+	pthread_mutex_destroy(&mod->lock);
+	free(mod->path);
+	free(mod);
+}
 
 void
 hs_p11_module_release(struct hs_p11_module *mod)
@@ -33,10 +47,7 @@ hs_p11_module_release(struct hs_p11_module *mod)
 	pthread_mutex_unlock(&modules_lock);
 	if (mod->finalize)
 		(void)mod->f->C_Finalize(NULL);
-	if (mod->dl != NULL)
-		dlclose(mod->dl);
-	free(mod->path);
-	free(mod);
+	module_free(mod);
 }
 
 /* dlopen, C_GetFunctionList and C_Initialize (modules_lock held). */
@@ -87,11 +98,10 @@ hs_p11_module_get(const char *path, struct hs_p11_module **out)
 		goto out;
 	}
 	mod->refs = 1;
+	pthread_mutex_init(&mod->lock, NULL);
+	pthread_cond_init(&mod->cv, NULL);
 	if ((r = module_load(mod)) != HS_OK) {
-		if (mod->dl != NULL)
-			dlclose(mod->dl);
-		free(mod->path);
-		free(mod);
+		module_free(mod);
 		goto out;
 	}
 	mod->next = modules;
@@ -99,6 +109,80 @@ hs_p11_module_get(const char *path, struct hs_p11_module **out)
 	*out = mod;
 out:
 	pthread_mutex_unlock(&modules_lock);
+	return r;
+}
+
+void
+hs_p11_module_enter(struct hs_p11_module *mod, unsigned *epoch)
+{
+	pthread_mutex_lock(&mod->lock);
+	while (mod->reiniting)
+		pthread_cond_wait(&mod->cv, &mod->lock);
+	mod->busy++;
+	*epoch = mod->epoch;
+	pthread_mutex_unlock(&mod->lock);
+}
+
+void
+hs_p11_module_leave(struct hs_p11_module *mod)
+{
+	pthread_mutex_lock(&mod->lock);
+	if (--mod->busy == 0)
+		pthread_cond_broadcast(&mod->cv);
+	pthread_mutex_unlock(&mod->lock);
+}
+
+/* Wait (mod->lock held) until no session is lent, at most 2 s. */
+static hs_err
+wait_idle(struct hs_p11_module *mod)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	while (mod->busy > 0)
+		if (pthread_cond_timedwait(&mod->cv, &mod->lock, &until) == ETIMEDOUT)
+			return HS_ERR_TIMEOUT;
+	return HS_OK;
+}
+
+hs_err
+hs_p11_module_reinit(struct hs_p11_module *mod, unsigned epoch)
+{
+	CK_C_INITIALIZE_ARGS args = { .flags = CKF_OS_LOCKING_OK };
+	hs_err r = HS_OK;
+	CK_RV rv;
+
+	if (!mod->finalize)
+		return HS_ERR_UNSUPPORTED;	/* not ours to finalise */
+	pthread_mutex_lock(&mod->lock);
+	if (mod->epoch != epoch || mod->reiniting)
+		goto out;			/* done (or being done) by another thread */
+	if (mod->last_reinit_ms != 0 && hs_time_ms() - mod->last_reinit_ms < 1000) {
+		r = HS_ERR_AGAIN;		/* at most once a second while a token is away */
+		goto out;
+	}
+	mod->last_reinit_ms = hs_time_ms();
+	mod->reiniting = true;
+	if ((r = wait_idle(mod)) != HS_OK) {
+		hs_error("pkcs11: %s: sessions still in use; not re-initialising now", mod->path);
+		goto done;
+	}
+	hs_p11_tokens_forget(mod);
+	(void)mod->f->C_Finalize(NULL);
+	rv = mod->f->C_Initialize(&args);
+	mod->epoch++;
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		hs_error("pkcs11: %s: C_Initialize again: %s", mod->path, hs_p11_rv_name(rv));
+		r = HS_ERR_PROVIDER;
+	} else {
+		hs_info("pkcs11: %s: module re-initialised", mod->path);
+	}
+done:
+	mod->reiniting = false;
+	pthread_cond_broadcast(&mod->cv);
+out:
+	pthread_mutex_unlock(&mod->lock);
 	return r;
 }
 

@@ -6,7 +6,8 @@
 #     ssh-keygen -D skips Ed25519 keys: that one is pinned from pkcs11-tool's export instead.
 #  2. a wrong pinned key is refused;
 #  3. faults: wrong PIN, unknown object beside a file key, missing module;
-#  4. the pre-auth child never maps the module, the root monitor does.
+#  4. only the host-key service maps the module: not the listener, the monitor or the pre-auth
+#     child.
 # softhsm2 and opensc (pkcs11-tool) are in .ci/packages: missing, the test fails, never skips.
 . "$(dirname "$0")/lib.sh"
 hs_init pkcs11
@@ -141,16 +142,23 @@ if not pairs:
     print("no pre-auth child found below", listener)
     sys.exit(1)
 mon, child = pairs[0]
-cmaps = open("/proc/%d/maps" % child).read()
-mmaps = open("/proc/%d/maps" % mon).read()
-print("monitor", mon, "maps libsofthsm2:", "libsofthsm2" in mmaps)
-print("child", child, "maps libsofthsm2:", "libsofthsm2" in cmaps)
+maps = lambda pid: "libsofthsm2" in open("/proc/%d/maps" % pid).read()
+# The host-key service, a child of the listener, is the one process that opens the tokens
+# (other children: this connection's monitor, maybe an earlier connection's, exiting).
+keyd = [p for p in hslib.proc_children(listener) if p != mon and maps(p)]
+print("keyd", " ".join(map(str, keyd)), "maps libsofthsm2:", len(keyd) == 1)
+print("listener", listener, "maps libsofthsm2:", maps(listener))
+print("monitor", mon, "maps libsofthsm2:", maps(mon))
+print("child", child, "maps libsofthsm2:", maps(child))
 t.close()
 EOF
 	hs_expect "pre-auth child found while parked" 0 $?
-	hs_expect "monitor maps libsofthsm2" 1 "$(grep -c '^monitor .*libsofthsm2: True' "$T/maps.out")"
-	hs_expect "pre-auth child does not map libsofthsm2" 1 \
-		"$(grep -c '^child .*libsofthsm2: False' "$T/maps.out")"
+	hs_expect "the host-key service maps libsofthsm2" 1 \
+		"$(grep -c '^keyd .*libsofthsm2: True' "$T/maps.out")"
+	for p in listener monitor child; do
+		hs_expect "$p does not map libsofthsm2" 1 \
+			"$(grep -c "^$p .*libsofthsm2: False" "$T/maps.out")"
+	done
 	[ "$HS_VERBOSE" = 1 ] && sed 's/^/    | /' "$T/maps.out" >&2
 fi
 hs_stop_servers

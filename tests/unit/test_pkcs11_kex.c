@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +28,9 @@
 #include "hs_provider.h"
 
 #define MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+#define P11KIT_CLIENT	"/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so"
 #define PIN	"1234"
-#define NSIG	200
+#define NSIGS	200
 
 static char dir[] = "/tmp/hs_p11kex_XXXXXX";
 
@@ -223,7 +225,7 @@ test_bad_peer(void **state)
 struct signer {
 	struct hs_key *k;
 	unsigned n, ok;
-	struct hs_buf *sig[NSIG];
+	struct hs_buf *sig[NSIGS];
 };
 
 static void
@@ -279,7 +281,7 @@ now_s(void)
 static void
 test_threads(void **state)
 {
-	struct signer s[2] = { { .n = NSIG }, { .n = NSIG } };
+	struct signer s[2] = { { .n = NSIGS }, { .n = NSIGS } };
 	pthread_t th[2];
 	struct hs_key *b;
 	unsigned logins;
@@ -294,8 +296,8 @@ test_threads(void **state)
 	t0 = now_s();
 	sign_loop(&s[0]);				/* one thread */
 	t1 = now_s();
-	assert_int_equal(s[0].ok, NSIG);
-	assert_int_equal(verify_all(&s[0]), NSIG);
+	assert_int_equal(s[0].ok, NSIGS);
+	assert_int_equal(verify_all(&s[0]), NSIGS);
 	s[0].ok = 0;
 	t2 = now_s();
 	for (i = 0; i < 2; i++)
@@ -303,26 +305,108 @@ test_threads(void **state)
 	for (i = 0; i < 2; i++)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 	t3 = now_s();
-	assert_int_equal(s[0].ok, NSIG);
-	assert_int_equal(s[1].ok, NSIG);
-	assert_int_equal(verify_all(&s[0]), NSIG);
-	assert_int_equal(verify_all(&s[1]), NSIG);
+	assert_int_equal(s[0].ok, NSIGS);
+	assert_int_equal(s[1].ok, NSIGS);
+	assert_int_equal(verify_all(&s[0]), NSIGS);
+	assert_int_equal(verify_all(&s[1]), NSIGS);
 	assert_int_equal(hs_pkcs11_login_count(false), logins + 1);
 	fprintf(stderr, "test_pkcs11_kex: softhsm2 ECDSA P-256 signatures: 1 thread %.0f/s, "
-	    "2 threads %.0f/s\n", NSIG / (t1 - t0), 2 * NSIG / (t3 - t2));
+	    "2 threads %.0f/s\n", NSIGS / (t1 - t0), 2 * NSIGS / (t3 - t2));
 	/* The same key from two threads: each borrows its own session. */
 	b = s[1].k;
 	s[1].k = s[0].k;
 	s[0].ok = s[1].ok = 0;
-	s[0].n = s[1].n = NSIG / 4;
+	s[0].n = s[1].n = NSIGS / 4;
 	for (i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, sign_loop, &s[i]), 0);
 	for (i = 0; i < 2; i++)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
-	assert_int_equal(s[0].ok + s[1].ok, NSIG / 2);
-	assert_int_equal(verify_all(&s[0]) + verify_all(&s[1]), NSIG / 2);
+	assert_int_equal(s[0].ok + s[1].ok, NSIGS / 2);
+	assert_int_equal(verify_all(&s[0]) + verify_all(&s[1]), NSIGS / 2);
 	hs_key_free(s[0].k);
 	hs_key_free(b);
+}
+
+/* Start (or restart) a p11-kit server exporting the token on dir/p11kit.sock. */
+static int
+p11kit_server(void)
+{
+	char sock[256];
+	int i;
+
+	snprintf(sock, sizeof(sock), "%s/p11kit.sock", dir);
+	unlink(sock);
+	if (run("p11-kit server -f -n %s -p " MODULE " 'pkcs11:token=hs-kex' >%s/p11kit.log "
+	    "2>&1 & echo $! >%s/p11kit.pid", sock, dir, dir) != 0)
+		return -1;
+	/* Ready when a client sees the token through it (the socket exists before listen()). */
+	for (i = 0; i < 50; i++) {
+		if (run("pkcs11-tool --module " P11KIT_CLIENT " -L 2>/dev/null | grep -q hs-kex") == 0)
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
+static hs_err
+sign_once(const struct hs_key *k)
+{
+	static const uint8_t msg[] = "exchange hash H";
+	struct hs_buf *sig;
+	hs_err r;
+
+	assert_int_equal(hs_buf_new(HS_BUF_MAX_DEFAULT, &sig), HS_OK);
+	if ((r = hs_key_sign(k, HS_SIG_ECDSA_P256, msg, sizeof(msg), sig)) == HS_OK)
+		r = hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), msg, sizeof(msg), NULL);
+	hs_buf_free(sig);
+	return r;
+}
+
+/* The token behind p11-kit's client module: its server killed (the token gone, as a removed
+ * token or a dead daemon looks to the module) and restarted; then softhsm2's own token files
+ * moved away and back. Signatures fail cleanly while it is gone and work again, with a new
+ * login, once it is back. */
+static void
+test_token_removed(void **state)
+{
+	char u[512], addr[300];
+	struct hs_key *k;
+	unsigned logins;
+
+	(void)state;
+	/* p11-kit's client writes to the dead server's socket without MSG_NOSIGNAL: a process
+	 * using it ignores SIGPIPE, as hsshd does. */
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(addr, sizeof(addr), "unix:path=%s/p11kit.sock", dir);
+	setenv("P11_KIT_SERVER_ADDRESS", addr, 1);
+	assert_int_equal(p11kit_server(), 0);
+	snprintf(u, sizeof(u), "pkcs11:token=hs-kex;object=sig-a?module-path=" P11KIT_CLIENT
+	    "&pin-source=file:%s/pin", dir);
+	logins = hs_pkcs11_login_count(false);
+	assert_int_equal(hs_key_open(u, NULL, &k, NULL), HS_OK);
+	assert_int_equal(sign_once(k), HS_OK);
+	assert_int_equal(run("p=$(cat %s/p11kit.pid); pkill -P $p; kill $p", dir), 0);
+	usleep(200000);
+	assert_int_equal(sign_once(k), HS_ERR_PROVIDER);
+	assert_int_equal(sign_once(k), HS_ERR_PROVIDER);	/* looked for again, still gone */
+	assert_int_equal(p11kit_server(), 0);
+	sleep(1);		/* the module is initialised again at most once a second */
+	assert_int_equal(sign_once(k), HS_OK);
+	assert_int_equal(sign_once(k), HS_OK);
+	assert_int_equal(hs_pkcs11_login_count(false), logins + 2);	/* once more, once */
+	hs_key_free(k);
+	assert_int_equal(run("p=$(cat %s/p11kit.pid); pkill -P $p; kill $p", dir), 0);
+
+	/* softhsm2 itself: its token directory taken away and put back. */
+	assert_int_equal(hs_key_open(uri("sig-a", "pin"), NULL, &k, NULL), HS_OK);
+	assert_int_equal(sign_once(k), HS_OK);
+	assert_int_equal(run("mv %s/tokens %s/tokens.away", dir, dir), 0);
+	assert_int_equal(sign_once(k), HS_ERR_PROVIDER);
+	assert_int_equal(sign_once(k), HS_ERR_PROVIDER);
+	assert_int_equal(run("mv %s/tokens.away %s/tokens", dir, dir), 0);
+	sleep(1);
+	assert_int_equal(sign_once(k), HS_OK);
+	hs_key_free(k);
 }
 
 /* pkcs11-tool's token flags line contains what. */
@@ -377,6 +461,7 @@ main(void)
 		cmocka_unit_test(test_kex_in_token),
 		cmocka_unit_test(test_bad_peer),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_token_removed),
 		cmocka_unit_test(test_wrong_pin),
 	};
 
