@@ -45,8 +45,11 @@ struct hs_tpm2_fn {
 	__typeof__(Tss2_RC_Decode) *rc_decode;
 };
 
-/* NULL if the libraries cannot be loaded (logged once with dlerror's reason). Thread safe. */
+/* Load the libraries (or take another reference): NULL if they cannot be loaded (logged with
+ * dlerror's reason). Every success is paired with hs_tpm2_dl_unload; the last one dlclose()s them.
+ * Thread safe. */
 const struct hs_tpm2_fn *hs_tpm2_dl_load(void);
+void hs_tpm2_dl_unload(void);
 
 struct hs_tpm2_key;
 

@@ -251,8 +251,6 @@ hs_tpm2_ctx_get(const char *tcti_conf, const char *what, struct hs_tpm2_ctx **ou
 	hs_err r = HS_OK;
 
 	*out = NULL;
-	if ((f = hs_tpm2_dl_load()) == NULL)
-		return HS_ERR_PROVIDER;
 	pthread_mutex_lock(&list_lock);
 	conf = effective_tcti(tcti_conf);
 	for (tc = contexts; tc != NULL; tc = tc->next)
@@ -260,11 +258,14 @@ hs_tpm2_ctx_get(const char *tcti_conf, const char *what, struct hs_tpm2_ctx **ou
 			break;
 	if (tc != NULL)
 		tc->refs++;
+	else if ((f = hs_tpm2_dl_load()) == NULL)
+		r = HS_ERR_PROVIDER;
 	else if ((r = ctx_new(f, conf, what, &tc)) == HS_OK) {
 		tc->refs = 1;
 		tc->next = contexts;
 		contexts = tc;
-	}
+	} else
+		hs_tpm2_dl_unload();
 	pthread_mutex_unlock(&list_lock);
 	*out = tc;
 	return r;
@@ -288,6 +289,7 @@ hs_tpm2_ctx_put(struct hs_tpm2_ctx *tc)
 		pthread_mutex_destroy(&tc->lock);
 		free(tc->tcti_conf);
 		free(tc);
+		hs_tpm2_dl_unload();
 	}
 	pthread_mutex_unlock(&list_lock);
 }

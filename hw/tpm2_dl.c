@@ -52,13 +52,25 @@ static const struct sym syms[] = {
 };
 
 static struct hs_tpm2_fn fn;
-static bool loaded;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static void *dl[NLIB];
+static unsigned refs;		/* one per open context */
+static pthread_mutex_t dl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
-load_once(void)
+close_all(void)
 {
-	void *dl[NLIB] = { 0 };
+	size_t i;
+
+	for (i = NLIB; i-- > 0;)
+		if (dl[i] != NULL) {
+			dlclose(dl[i]);
+			dl[i] = NULL;
+		}
+}
+
+static bool
+load_all(void)
+{
 	size_t i;
 	void *p;
 
@@ -69,27 +81,41 @@ load_once(void)
 		if ((dl[i] = dlopen(lib_names[i], RTLD_NOW | RTLD_LOCAL)) == NULL) {
 			hs_error("tpm2: cannot load %s: %s (install tpm2-tss: libtss2-esys-3.0.2-0, "
 			    "libtss2-tctildr0)", lib_names[i], dlerror());
-			goto fail;
+			close_all();
+			return false;
 		}
 	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
 		if ((p = dlsym(dl[syms[i].lib], syms[i].name)) == NULL) {
 			hs_error("tpm2: %s has no %s", lib_names[syms[i].lib], syms[i].name);
-			goto fail;
+			close_all();
+			return false;
 		}
 		*(void **)((char *)&fn + syms[i].off) = p;
 	}
-	/* The libraries stay mapped for the life of the process: contexts may outlive any key. */
-	loaded = true;
-	return;
-fail:
-	for (i = 0; i < NLIB; i++)
-		if (dl[i] != NULL)
-			dlclose(dl[i]);
+	return true;
 }
 
 const struct hs_tpm2_fn *
 hs_tpm2_dl_load(void)
 {
-	(void)pthread_once(&once, load_once);
-	return loaded ? &fn : NULL;
+	const struct hs_tpm2_fn *f = NULL;
+
+	pthread_mutex_lock(&dl_lock);
+	if (refs > 0 || load_all()) {
+		refs++;
+		f = &fn;
+	}
+	pthread_mutex_unlock(&dl_lock);
+	return f;
+}
+
+void
+hs_tpm2_dl_unload(void)
+{
+	pthread_mutex_lock(&dl_lock);
+	/* Unmapped with the last context: a process that only checked its keys (hsshd's listener)
+	 * keeps no TSS code mapped afterwards. */
+	if (refs > 0 && --refs == 0)
+		close_all();
+	pthread_mutex_unlock(&dl_lock);
 }

@@ -351,11 +351,15 @@ test_shared_context(void **state)
 	assert_int_equal(open_key(&tkeys[0], "auth", &a), HS_OK);
 	assert_int_equal(open_key(&tkeys[3], "auth", &b), HS_OK);
 	assert_int_equal(open_key(&tkeys[1], "auth", &c), HS_OK);
+	assert_int_equal(run("grep -q libtss2-esys /proc/%d/maps", (int)getpid()), 0);
 	hs_key_free(b);
 	check_key(&tkeys[0], a);
 	check_key(&tkeys[1], c);
 	hs_key_free(a);
 	hs_key_free(c);
+	/* The last context closed: the TSS libraries are unmapped again (hsshd's listener only
+	 * checks its keys and must not keep them). */
+	assert_int_not_equal(run("grep -q libtss2-esys /proc/%d/maps", (int)getpid()), 0);
 }
 
 static void
