@@ -340,7 +340,12 @@ pk_sign_and_send(struct auth_ctx *ac, struct pk_id *id, enum hs_sig_alg alg)
 	HS_GUARD_GOTO(pk_request(ac, id, alg, true, req), r, out);
 	HS_GUARD_GOTO(hs_buf_put_string(data, ac->sid, ac->sid_len), r, out);
 	HS_GUARD_GOTO(hs_buf_put_buf(data, req), r, out);
-	HS_GUARD_GOTO(pk_sign(ac, id, alg, data, sig), r, out);
+	if ((r = pk_sign(ac, id, alg, data, sig)) != HS_OK) {
+		/* a key that cannot sign (wrong PIN, token gone, agent refusal) is skipped */
+		hc_debug1("Signing with %s failed: %s", id->label, hs_err_str(r));
+		r = HS_ERR_AUTH;
+		goto out;
+	}
 	HS_GUARD_GOTO(hs_buf_put_stringb(req, sig), r, out);
 	HS_GUARD_GOTO(hs_transport_send(ac->cl->t, req), r, out);
 	r = hs_auth_verdict(ac);
@@ -369,7 +374,6 @@ static hs_err
 pk_try(struct auth_ctx *ac, struct pk_id *id)
 {
 	enum hs_sig_alg alg;
-	hs_err r;
 
 	if (pk_resolve(ac, id) != HS_OK)
 		return HS_ERR_AUTH;
@@ -383,10 +387,7 @@ pk_try(struct auth_ctx *ac, struct pk_id *id)
 	HS_GUARD(pk_query(ac, id, alg));
 	hc_debug1("Server accepts key: %s %s %s", id->label, hs_key_type_short(id->type),
 	    id->fp ? id->fp : "");
-	r = pk_sign_and_send(ac, id, alg);
-	if (r == HS_ERR_PASSPHRASE)
-		r = HS_ERR_AUTH;
-	return r;
+	return pk_sign_and_send(ac, id, alg);	/* HS_ERR_AUTH also when it cannot sign */
 }
 
 static hs_err

@@ -125,6 +125,9 @@ out:
 	return r;
 }
 
+/* Set once the token refused the PIN from $HSSH_PKCS11_PIN_FILE. */
+static bool pin_refused;
+
 static hs_err
 prompt_pin(void *arg, const char *token, unsigned retry, char *pin, size_t cap)
 {
@@ -134,11 +137,15 @@ prompt_pin(void *arg, const char *token, unsigned retry, char *pin, size_t cap)
 	hs_err r;
 
 	if (file != NULL && file[0] != '\0') {
-		/* a wrong PIN from a file is never tried again: each try counts towards the lockout */
-		if (retry > 0) {
-			hs_error("PIN from %s refused by token %s; not retrying", file, token);
+		/* a wrong PIN from a file is never tried again, not even for another key of the same
+		 * token: each try counts towards the token's lockout */
+		if (retry > 0 || pin_refused) {
+			if (!pin_refused)
+				hs_error("PIN from %s refused by token %s; not retrying", file, token);
+			pin_refused = true;
 			return HS_ERR_PERM;
 		}
+		hc_debug1("PIN for token '%s' from %s", token, file);
 		return pin_from_file(file, pin, cap);
 	}
 	if (c->batch_mode == 1)

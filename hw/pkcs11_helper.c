@@ -136,17 +136,18 @@ lib_load(void)
 {
 	void *sym;
 
-	if (p11h.dl != NULL)
+	if (p11h.f.initialize != NULL)
 		return HS_OK;
-	if ((p11h.dl = dlopen(P11H_LIBRARY, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if (p11h.dl == NULL && (p11h.dl = dlopen(P11H_LIBRARY, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		hs_error("pkcs11-helper: cannot load %s: %s", P11H_LIBRARY, dlerror());
 		return HS_ERR_NOT_FOUND;
 	}
 	for (size_t i = 0; i < sizeof(p11h_syms) / sizeof(p11h_syms[0]); i++) {
 		if ((sym = dlsym(p11h.dl, p11h_syms[i].sym)) == NULL) {
 			hs_error("pkcs11-helper: %s lacks %s", P11H_LIBRARY, p11h_syms[i].sym);
+			/* the handle stays open (its libcrypto pins itself); the table stays empty */
 			memset(&p11h.f, 0, sizeof(p11h.f));
-			return HS_ERR_NOT_FOUND;	/* the handle stays open: libcrypto pins itself */
+			return HS_ERR_NOT_FOUND;
 		}
 		memcpy((char *)&p11h.f + p11h_syms[i].off, &sym, sizeof(sym));
 	}

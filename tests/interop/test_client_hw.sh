@@ -255,12 +255,16 @@ else
 fi
 
 # PKCS11Provider in ssh_config with a wrong PIN file: a clean refusal, the PIN asked once
-out=$(HSSH_PKCS11_PIN_FILE=$T/badpin hssh_run -o "PKCS11Provider=$MODULE" -o IdentitiesOnly=yes \
+out=$(HSSH_PKCS11_PIN_FILE=$T/badpin hssh_run -v -o "PKCS11Provider=$MODULE" -o IdentitiesOnly=yes \
 	-o PasswordAuthentication=no -o KbdInteractiveAuthentication=no "$U" echo ok </dev/null \
 	2>"$T/helper_bad.err")
 rc=$?
 hs_expect "-I wrong PIN: hssh exits 255" 255 "$rc"
 hs_expect "-I wrong PIN: no command ran" "" "$out"
+# both certificate keys are accepted by sshd, so both would sign: the file's PIN goes to the
+# token once in all
+hs_expect "-I wrong PIN: two keys offered and accepted" 2 "$(grep -c 'Server accepts key' "$T/helper_bad.err")"
+hs_expect "-I wrong PIN: the PIN file is presented once" 1 "$(grep -c 'PIN for token' "$T/helper_bad.err")"
 if grep -q 'not retrying' "$T/helper_bad.err"; then
 	hs_pass "-I wrong PIN: a PIN from a file is not retried"
 else
