@@ -1,0 +1,169 @@
+#!/bin/bash
+# hsshd with its key exchange computed in hardware (issue 5, KexProvider), against Debian's ssh 9.2.
+# The host key is a plain file; the ECDH ephemeral and shared secret come from a softhsm2 token
+# (C_GenerateKeyPair + C_DeriveKey with CKM_ECDH1_DERIVE) through the monitor, so the sandboxed
+# network processes never load the module:
+#  1. -T: KexProvider and KexProviderFallback, the reduced KexAlgorithms, one line per provider;
+#     KexProvider with no hardware method left refuses to start;
+#  2. hsshd -D: ecdh-sha2-nistp256 and -nistp384 logins, each logged as computed by pkcs11;
+#     curve25519-sha256 is not offered without fallback (ssh finds no common method);
+#  3. rekeys after authentication (ssh RekeyLimit) also run in the token;
+#  4. KexProviderFallback yes: curve25519-sha256 is offered and computed by soft, nistp256 still
+#     by pkcs11;
+#  5. neither the listener, the monitor nor the pre-auth child maps libsofthsm2;
+#  6. hsshd -d (one connection, keys and KEX in the per-connection process): a nistp256 login,
+#     computed by pkcs11.
+# softhsm2 is in .ci/packages: missing, the test fails, never skips.
+. "$(dirname "$0")/lib.sh"
+hs_init kex_hw
+
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+PIN=1234
+command -v softhsm2-util >/dev/null || { hs_fail "softhsm2-util is required (apt-get install softhsm2)"; hs_finish; }
+[ -r "$MODULE" ] || { hs_fail "$MODULE is required (apt-get install softhsm2)"; hs_finish; }
+
+# softhsm2's OpenSSL state in the processes that load it (see test_pkcs11.sh).
+printf 'leak:libcrypto.so\nleak:libsofthsm2.so\n' >"$T/lsan.supp"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
+
+export SOFTHSM2_CONF=$T/softhsm2.conf
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
+	>"$SOFTHSM2_CONF"
+mkdir "$T/tokens"
+softhsm2-util --init-token --free --label hs-kex --pin "$PIN" --so-pin 5678 >"$T/init.log" 2>&1 ||
+	hs_fail "softhsm2-util --init-token" "$(tail -n 1 "$T/init.log")"
+printf '%s\n' "$PIN" >"$T/pin"
+chmod 600 "$T/pin"
+KEXURI="pkcs11:token=hs-kex?module-path=$MODULE&pin-source=file:$T/pin"
+
+hs_keygen ssh-ed25519 "$T/hostkey"
+hs_keygen ssh-ed25519 "$T/id_user"
+hs_authorize "$T/id_user.pub"
+U="$HS_USER@127.0.0.1"
+
+# hs_ssh PORT ARGS...: Debian ssh pinned to the file host key.
+hs_ssh()
+{
+	local port=$1
+	shift
+	timeout "$HS_TIMEOUT" "$SSH" -F /dev/null -p "$port" -i "$T/id_user" -o IdentitiesOnly=yes \
+		-o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$T/kh_$port" "$@"
+}
+
+# kex_lines LOG METHOD PROVIDER: how many KEXes of METHOD the log says PROVIDER computed.
+kex_lines()
+{
+	grep -c "KEX $2 for 127.0.0.1 port [0-9]* computed by $3\$" "$1"
+}
+
+# login NAME PORT LOG KEX PROVIDER: an ssh login with KexAlgorithms=KEX; the server log must gain
+# exactly one "computed by PROVIDER" line for it.
+login()
+{
+	local name=$1 port=$2 log=$3 kex=$4 prov=$5 before out
+	before=$(kex_lines "$log" "$kex" "$prov")
+	out=$(hs_ssh "$port" -o "KexAlgorithms=$kex" "$U" echo ok </dev/null 2>"$T/ssh_$name.err")
+	hs_expect "$name: $kex login + echo ok" ok "$out"
+	[ "$out" = ok ] || hs_show_log "$T/ssh_$name.err"
+	sleep 0.3	# the monitor's line reaches the log file
+	hs_expect "$name: $kex computed by $prov (log)" $((before + 1)) \
+		"$(kex_lines "$log" "$kex" "$prov")"
+}
+
+# --- 1. -T and the start-up check -----------------------------------------------------------
+hs_server_config "$T/dump.cfg" 22 "$T/hostkey"
+"$HSSHD" -T -f "$T/dump.cfg" -o "KexProvider=$KEXURI" >"$T/dump.out" 2>&1
+hs_expect "-T with KexProvider pkcs11: exit 0" 0 $?
+hs_expect "-T: kexprovider" 1 "$(grep -cxF "kexprovider $KEXURI" "$T/dump.out")"
+hs_expect "-T: kexproviderfallback no" 1 "$(grep -cx 'kexproviderfallback no' "$T/dump.out")"
+hs_expect "-T: KexAlgorithms reduced to what hardware computes" 1 \
+	"$(grep -cx 'kexalgorithms ecdh-sha2-nistp256,ecdh-sha2-nistp384' "$T/dump.out")"
+hs_expect "-T: provider soft line" 1 "$(grep -c '^provider soft yes ' "$T/dump.out")"
+hs_expect "-T: provider pkcs11 line" 1 "$(grep -cE '^provider pkcs11 (yes|no) .' "$T/dump.out")"
+"$HSSHD" -T -f "$T/dump.cfg" -o "KexProvider=$KEXURI" -o KexAlgorithms=curve25519-sha256 \
+	>"$T/dump_none.out" 2>&1
+hs_expect "-T: no hardware method left: exit 255" 255 $?
+hs_expect "-T: no hardware method left: says why" 1 \
+	"$(grep -c 'none of KexAlgorithms (curve25519-sha256) is computed in hardware' "$T/dump_none.out")"
+
+# --- 2. hsshd -D: KEX in the token ----------------------------------------------------------
+PORT=$(hs_free_port)
+if hs_start_server hsshd kex "$PORT" "$T/hostkey" -o "KexProvider=$KEXURI"; then
+	hs_known_hosts "$T/kh_$PORT" "$PORT" "$T/hostkey.pub"
+	login kex256 "$PORT" "$T/kex.log" ecdh-sha2-nistp256 pkcs11
+	login kex384 "$PORT" "$T/kex.log" ecdh-sha2-nistp384 pkcs11
+	out=$(hs_ssh "$PORT" -o KexAlgorithms=curve25519-sha256 "$U" echo ok </dev/null \
+		2>"$T/ssh_x25519.err")
+	hs_expect "no fallback: curve25519-sha256 is not offered (ssh exits 255)" 255 $?
+	hs_expect "no fallback: ssh finds no common method" 1 \
+		"$(grep -c 'no matching key exchange method found' "$T/ssh_x25519.err")"
+
+	# --- 3. rekeys after authentication ----------------------------------------------------
+	before=$(kex_lines "$T/kex.log" ecdh-sha2-nistp256 pkcs11)
+	out=$(head -c 300000 /dev/zero | hs_ssh "$PORT" -o KexAlgorithms=ecdh-sha2-nistp256 \
+		-o RekeyLimit=64K "$U" 'wc -c' 2>"$T/ssh_rekey.err")
+	hs_expect "rekeys: 300000 bytes through, RekeyLimit 64K" 300000 "$(echo "$out" | tr -d ' ')"
+	sleep 0.3
+	n=$(( $(kex_lines "$T/kex.log" ecdh-sha2-nistp256 pkcs11) - before ))
+	if [ "$n" -ge 3 ]; then hs_pass "rekeys: $n KEXes of the connection computed by pkcs11"; else
+		hs_fail "rekeys: KEXes after authentication computed by pkcs11" "only $n"; fi
+
+	# --- 5. no network process maps the module ---------------------------------------------
+	HS_INTEROP_DIR=$HS_LIBDIR /usr/bin/python3 - "$HS_SERVER_PID" "$PORT" >"$T/maps.out" 2>&1 <<'EOF'
+import os, sys
+sys.path.insert(0, os.environ["HS_INTEROP_DIR"])
+import paramiko, hslib
+listener, port = int(sys.argv[1]), int(sys.argv[2])
+t = paramiko.Transport(("127.0.0.1", port))
+t.get_security_options().kex = ("ecdh-sha2-nistp256",)
+t.banner_timeout = 20
+t.start_client(timeout=20)          # KEX done in the token; parked before the service request
+pairs = hslib.wait_for(lambda: len(p := hslib.preauth_children(listener)) == 1 and p, 10)
+if not pairs:
+    print("no pre-auth child found below", listener)
+    sys.exit(1)
+mon, child = pairs[0]
+maps = lambda pid: "libsofthsm2" in open("/proc/%d/maps" % pid).read()
+print("listener", listener, "maps libsofthsm2:", maps(listener))
+print("monitor", mon, "maps libsofthsm2:", maps(mon))
+print("child", child, "maps libsofthsm2:", maps(child))
+t.close()
+EOF
+	hs_expect "paramiko ecdh-sha2-nistp256 KEX, pre-auth child found while parked" 0 $?
+	for p in listener monitor child; do
+		hs_expect "$p does not map libsofthsm2" 1 \
+			"$(grep -c "^$p .*libsofthsm2: False" "$T/maps.out")"
+	done
+	[ "$HS_VERBOSE" = 1 ] && sed 's/^/    | /' "$T/maps.out" >&2
+else
+	hs_fail "hsshd -D starts with KexProvider $KEXURI"
+fi
+hs_stop_servers
+
+# --- 4. KexProviderFallback yes -------------------------------------------------------------
+PORT=$(hs_free_port)
+if hs_start_server hsshd kexfb "$PORT" "$T/hostkey" -o "KexProvider=$KEXURI" \
+	-o KexProviderFallback=yes; then
+	hs_known_hosts "$T/kh_$PORT" "$PORT" "$T/hostkey.pub"
+	login fb25519 "$PORT" "$T/kexfb.log" curve25519-sha256 soft
+	login fb256 "$PORT" "$T/kexfb.log" ecdh-sha2-nistp256 pkcs11
+else
+	hs_fail "hsshd -D starts with KexProvider and KexProviderFallback yes"
+fi
+hs_stop_servers
+
+# --- 6. hsshd -d: one connection, served in the debug process -------------------------------
+PORT=$(hs_free_port)
+hs_server_config "$T/kexd.cfg" "$PORT" "$T/hostkey"
+echo "PerSourcePenalties no" >>"$T/kexd.cfg"
+# (its log on stderr: with -E the re-executed -d process would take the log file's descriptor for
+# the listener's notification pipe, fd 3)
+"$HSSHD" -d -f "$T/kexd.cfg" -o "KexProvider=$KEXURI" </dev/null >"$T/kexd.out" 2>"$T/kexd.log" &
+HS_PIDS+=("$!")
+if hs_wait_port "$PORT" 10 "$!"; then
+	hs_known_hosts "$T/kh_$PORT" "$PORT" "$T/hostkey.pub"
+	login debug256 "$PORT" "$T/kexd.log" ecdh-sha2-nistp256 pkcs11
+else
+	hs_fail "hsshd -d starts with KexProvider $KEXURI" "$(tail -n 2 "$T/kexd.out" "$T/kexd.log")"
+fi
+hs_finish
