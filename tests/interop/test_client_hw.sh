@@ -182,22 +182,25 @@ if grep -q 'nosuchkey' "$T/nokey.err"; then hs_pass "unknown object: named in th
 	hs_fail "unknown object: named in the message" "$(head -n 2 "$T/nokey.err")"; fi
 
 # --- 2. -I MODULE through pkcs11-helper ------------------------------------------------------
-for pair in hec:ecdsa-sha2-nistp256 hrsa:rsa-sha2-512,rsa-sha2-256; do
+for pair in hec:ecdsa-sha2-nistp256 hrsa:rsa-sha2-512 hrsa:rsa-sha2-256; do
 	label=${pair%%:*}
+	alg=${pair#*:}
 	n=$(loglines)
-	out=$(HSSH_PKCS11_PIN_FILE=$T/pin hssh_run -I "$MODULE" -o IdentitiesOnly=yes \
-		-o "PubkeyAcceptedAlgorithms=${pair#*:}" -o PasswordAuthentication=no \
+	out=$(HSSH_PKCS11_PIN_FILE=$T/pin hssh_run -v -I "$MODULE" -o IdentitiesOnly=yes \
+		-o "PubkeyAcceptedAlgorithms=$alg" -o PasswordAuthentication=no \
 		-o KbdInteractiveAuthentication=no "$U" 'echo helper-ok; exit 5' </dev/null \
-		2>"$T/helper_$label.err")
+		2>"$T/helper_$alg.err")
 	rc=$?
-	hs_expect "-I module, $label: command ran" helper-ok "$out"
-	hs_expect "-I module, $label: exit status 5 came back" 5 "$rc"
+	hs_expect "-I module, $label $alg: command ran" helper-ok "$out"
+	hs_expect "-I module, $label $alg: exit status 5 came back" 5 "$rc"
 	if accepted "$(fp "$T/$label.pub")" "$n"; then
-		hs_pass "-I module, $label: sshd accepted the certificate's key"
+		hs_pass "-I module, $label $alg: sshd accepted the certificate's key"
 	else
-		hs_fail "-I module, $label: sshd accepted the certificate's key" "$(tail -n 3 "$T/sshd.log")"
+		hs_fail "-I module, $label $alg: sshd accepted the certificate's key" "$(tail -n 3 "$T/sshd.log")"
 	fi
-	[ "$out" = helper-ok ] || hs_show_log "$T/helper_$label.err"
+	hs_expect "-I module, $label $alg: signed with $alg" 1 \
+		"$(grep -c "Offering public key: /CN=hs-$label .* $alg explicit" "$T/helper_$alg.err")"
+	[ "$out" = helper-ok ] || hs_show_log "$T/helper_$alg.err"
 done
 
 # -i identities come first: with both, the URI key is the one accepted
