@@ -32,7 +32,10 @@ struct tpm2_kex {
 	struct hs_tpm2_ctx *tc;
 	char *uri;
 	unsigned supported;		/* bit per kex_curves row */
+	unsigned refs;			/* kex_open's, and one per key pair (under tc->lock) */
 };
+
+static void kx_unref(struct tpm2_kex *kx);
 
 struct hs_kex_priv {
 	struct hs_kex_head head;	/* first: hw/provider.c routes through it */
@@ -78,6 +81,7 @@ tpm2_kex_release(struct hs_kex_priv *k)
 	pthread_mutex_lock(&tc->lock);
 	flush_locked(k);
 	pthread_mutex_unlock(&tc->lock);
+	kx_unref(k->kx);
 	hs_free_wiped(k, sizeof(*k));
 }
 
@@ -178,9 +182,12 @@ hs_tpm2_kex_keypair(void *ctx, enum hs_kex_method m, struct hs_kex_priv **priv,
 	    .release = tpm2_kex_release };
 	k->kx = kx;
 	k->obj = ESYS_TR_NONE;
-	HS_ENSURE_GOTO((k->c = curve_find(m, NULL)) != NULL, HS_ERR_UNSUPPORTED, r, out);
 	pthread_mutex_lock(&kx->tc->lock);
-	r = keypair_locked(k, &tp);
+	kx->refs++;	/* a key pair keeps the TPM context open (KexProvider may change meanwhile) */
+	if ((k->c = curve_find(m, NULL)) == NULL)
+		r = HS_ERR_UNSUPPORTED;
+	else
+		r = keypair_locked(k, &tp);
 	pthread_mutex_unlock(&kx->tc->lock);
 	if (r != HS_OK)
 		goto out;
@@ -284,16 +291,29 @@ hs_tpm2_kex_supports(void *ctx, enum hs_kex_method m)
 	return kx != NULL && curve_find(m, &row) != NULL && (kx->supported & (1u << row)) != 0;
 }
 
-void
-hs_tpm2_kex_close(void *ctx)
+static void
+kx_unref(struct tpm2_kex *kx)
 {
-	struct tpm2_kex *kx = ctx;
+	unsigned left = 0;
 
 	if (kx == NULL)
+		return;
+	if (kx->tc != NULL) {
+		pthread_mutex_lock(&kx->tc->lock);
+		left = --kx->refs;
+		pthread_mutex_unlock(&kx->tc->lock);
+	}
+	if (left > 0)
 		return;
 	hs_tpm2_ctx_put(kx->tc);
 	free(kx->uri);
 	free(kx);
+}
+
+void
+hs_tpm2_kex_close(void *ctx)
+{
+	kx_unref(ctx);
 }
 
 /* One key pair per curve at open: the TPM supports what it can make (Part 2 11.2.5.5). */
@@ -330,6 +350,7 @@ hs_tpm2_kex_open(const char *uri, void **ctx)
 		goto out;
 	}
 	HS_GUARD_GOTO(hs_tpm2_ctx_get(u.tcti, uri, &kx->tc), r, out);
+	kx->refs = 1;
 	probe(kx);
 	if (kx->supported == 0) {
 		hs_error("tpm2 %s: the TPM makes no ECDH P-256 or P-384 key pair", uri);
