@@ -361,12 +361,15 @@ hs_client_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	hs_client_config_init(&cl.cfg);
 	parse_args(argc, argv, &o, &cl.cfg);
+	status = 0;
 	if (o.version) {
 		fprintf(stderr, "%s\n", &HS_VERSION_STRING[strlen("SSH-2.0-")]);
-		return 0;
+		goto out;
 	}
-	if (o.query != NULL)
-		return do_query(o.query);
+	if (o.query != NULL) {
+		status = do_query(o.query);
+		goto out;
+	}
 	if (o.host == NULL)
 		usage();
 	setup_logging(&o, &cl.cfg);
