@@ -6,7 +6,7 @@
 #     back, and sshd says it accepted exactly that key; a wrong PIN fails cleanly (one C_Login, the
 #     CKR name in the message, the PIN never shown) and the right PIN still works after it;
 #     IdentityFile in a config file works the same.
-#  2. pkcs11-helper: an ECDSA P-256 and an RSA-3072 key with self-signed certificates, made with
+#  2. pkcs11-helper: ECDSA P-256, P-384 and RSA-3072 keys with self-signed certificates, made with
 #     openssl and imported with pkcs11-tool (same CKA_ID), -> `hssh -I module` logs in with each
 #     (PIN from $HSSH_PKCS11_PIN_FILE), tried after the -i identities; a wrong PIN fails cleanly.
 #  3. KexProvider: soft says "computed by soft"; pkcs11:... with KexProviderFallback no offers only
@@ -54,9 +54,10 @@ done
 
 # --- token 2: software keys with self-signed certificates, for pkcs11-helper ------------------
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/hec.pem" 2>"$T/ossl.log"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$T/hec384.pem" 2>>"$T/ossl.log"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$T/hrsa.pem" 2>>"$T/ossl.log"
-chmod 600 "$T/hec.pem" "$T/hrsa.pem"
-for k in hec:11 hrsa:12; do
+chmod 600 "$T/hec.pem" "$T/hec384.pem" "$T/hrsa.pem"
+for k in hec:11 hrsa:12 hec384:13; do
 	IFS=: read -r label id <<<"$k"
 	openssl req -new -x509 -key "$T/$label.pem" -subj "/CN=hs-$label" -days 30 -outform DER \
 		-out "$T/$label.crt" 2>>"$T/ossl.log" &&
@@ -83,7 +84,7 @@ for label in ec256 rsa3072; do
 	[ -s "$T/tok_$label.pub" ] || hs_fail "ssh-keygen -D lists $label"
 	hs_authorize "$T/tok_$label.pub"
 done
-for label in hec hrsa; do
+for label in hec hec384 hrsa; do
 	if grep -qF "$(cut -d' ' -f2 "$T/$label.pub")" "$T/keygen_d.txt"; then
 		hs_pass "ssh-keygen -D lists the certificate key $label"
 	else
@@ -182,7 +183,7 @@ if grep -q 'nosuchkey' "$T/nokey.err"; then hs_pass "unknown object: named in th
 	hs_fail "unknown object: named in the message" "$(head -n 2 "$T/nokey.err")"; fi
 
 # --- 2. -I MODULE through pkcs11-helper ------------------------------------------------------
-for pair in hec:ecdsa-sha2-nistp256 hrsa:rsa-sha2-512 hrsa:rsa-sha2-256; do
+for pair in hec:ecdsa-sha2-nistp256 hec384:ecdsa-sha2-nistp384 hrsa:rsa-sha2-512 hrsa:rsa-sha2-256; do
 	label=${pair%%:*}
 	alg=${pair#*:}
 	n=$(loglines)
@@ -264,9 +265,9 @@ out=$(HSSH_PKCS11_PIN_FILE=$T/badpin hssh_run -v -o "PKCS11Provider=$MODULE" -o 
 rc=$?
 hs_expect "-I wrong PIN: hssh exits 255" 255 "$rc"
 hs_expect "-I wrong PIN: no command ran" "" "$out"
-# both certificate keys are accepted by sshd, so both would sign: the file's PIN goes to the
+# the three certificate keys are accepted by sshd, so each would sign: the file's PIN goes to the
 # token once in all
-hs_expect "-I wrong PIN: two keys offered and accepted" 2 "$(grep -c 'Server accepts key' "$T/helper_bad.err")"
+hs_expect "-I wrong PIN: three keys offered and accepted" 3 "$(grep -c 'Server accepts key' "$T/helper_bad.err")"
 hs_expect "-I wrong PIN: the PIN file is presented once" 1 "$(grep -c 'PIN for token' "$T/helper_bad.err")"
 if grep -q 'not retrying' "$T/helper_bad.err"; then
 	hs_pass "-I wrong PIN: a PIN from a file is not retried"
