@@ -164,7 +164,8 @@ pk_collect_p11helper(struct auth_ctx *ac, struct pk_set *files)
 	size_t n = 0, i;
 	hs_err r = HS_OK;
 
-	if (hs_client_p11helper_keys(&ac->cl->cfg, keys, labels, PK_MAX_IDS - files->n, &n) != HS_OK)
+	if (hs_client_p11helper_keys(&ac->cl->cfg, keys, labels, PK_MAX_IDS - files->n,
+	    &n) != HS_OK)
 		return HS_OK;
 	for (i = 0; i < n && r == HS_OK; i++) {
 		if ((r = pk_add(files, keys[i], NULL, 0, labels[i], labels[i])) == HS_OK) {

@@ -42,8 +42,8 @@ kex_filter(struct hs_client_config *c)
 				HS_GUARD_GOTO(hs_buf_put_u8(b, ','), r, out);
 			HS_GUARD_GOTO(hs_buf_put_bytes(b, p, len), r, out);
 		} else {
-			hc_debug1("KexProvider %s does not compute %.*s: not offered", c->kex_provider,
-			    (int)len, p);
+			hc_debug1("KexProvider %s does not compute %.*s: not offered",
+			    c->kex_provider, (int)len, p);
 		}
 		p += len + (p[len] == ',');
 	}
@@ -107,7 +107,8 @@ pin_from_file(const char *path, char *pin, size_t cap)
 		return HS_ERR_NOT_FOUND;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		hs_error("PIN file %s must be a regular file not accessible by group or others", path);
+		hs_error("PIN file %s must be a regular file not accessible by group or others",
+		    path);
 		goto out;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -137,11 +138,12 @@ prompt_pin(void *arg, const char *token, unsigned retry, char *pin, size_t cap)
 	hs_err r;
 
 	if (file != NULL && file[0] != '\0') {
-		/* a wrong PIN from a file is never tried again, not even for another key of the same
-		 * token: each try counts towards the token's lockout */
+		/* a wrong PIN from a file is never tried again, not even for another key of the
+		 * same token: each try counts towards the token's lockout */
 		if (retry > 0 || pin_refused) {
 			if (!pin_refused)
-				hs_error("PIN from %s refused by token %s; not retrying", file, token);
+				hs_error("PIN from %s refused by token %s; not retrying", file,
+				    token);
 			pin_refused = true;
 			return HS_ERR_PERM;
 		}
@@ -174,7 +176,8 @@ prompt_token(void *arg, const char *token, unsigned retry)
 
 	if (c->batch_mode == 1 || retry > 2)
 		return HS_ERR_NOT_FOUND;
-	if (asprintf(&prompt, "Please insert token '%s' and press Enter (or type 'no'): ", token) < 0)
+	if (asprintf(&prompt, "Please insert token '%s' and press Enter (or type 'no'): ",
+	    token) < 0)
 		return HS_ERR_ALLOC;
 	r = hs_client_read_tty(prompt, true, &ans);
 	free(prompt);

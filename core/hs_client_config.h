@@ -72,9 +72,9 @@ struct hs_client_config {
 	int gssapi_auth, forward_x11, visual_host_key;
 	char *add_keys_to_agent;
 	/* issue 5: hardware keys and key exchange */
-	char *pkcs11_provider;		/* PKCS11Provider / -I: a module for pkcs11-helper, or "none" */
-	char *kex_provider;		/* KexProvider: "soft" or a pkcs11:/tpm2: URI (hs_kex_provider_set) */
-	int kex_provider_fallback;	/* KexProviderFallback: offer methods the provider lacks */
+	char *pkcs11_provider;		/* PKCS11Provider / -I: pkcs11-helper's module, or "none" */
+	char *kex_provider;		/* KexProvider: "soft" or a pkcs11:/tpm2: device URI */
+	int kex_provider_fallback;	/* KexProviderFallback: software for what it lacks */
 };
 
 /* State while reading one source (a file or the command line). */

@@ -63,7 +63,8 @@ static const struct {
 	FN(set_login_retries, pkcs11h_setMaxLoginRetries), FN(add_provider, pkcs11h_addProvider),
 	FN(enum_ids, pkcs11h_certificate_enumCertificateIds),
 	FN(free_id_list, pkcs11h_certificate_freeCertificateIdList),
-	FN(cert_create, pkcs11h_certificate_create), FN(cert_free, pkcs11h_certificate_freeCertificate),
+	FN(cert_create, pkcs11h_certificate_create),
+	FN(cert_free, pkcs11h_certificate_freeCertificate),
 	FN(cert_blob, pkcs11h_certificate_getCertificateBlob),
 	FN(sign_any, pkcs11h_certificate_signAny),
 };
@@ -76,7 +77,7 @@ static struct {
 	bool init;
 	unsigned refs;			/* live keys */
 	struct hs_p11helper_prompts prompts;
-	char *modules;			/* providers added, "\n"-separated, to add each once */
+	char *modules;			/* modules added, "\n"-separated, to add each once */
 } p11h;
 
 /* struct hs_key.priv of a pkcs11-helper key. */
@@ -145,7 +146,7 @@ lib_load(void)
 	for (size_t i = 0; i < sizeof(p11h_syms) / sizeof(p11h_syms[0]); i++) {
 		if ((sym = dlsym(p11h.dl, p11h_syms[i].sym)) == NULL) {
 			hs_error("pkcs11-helper: %s lacks %s", P11H_LIBRARY, p11h_syms[i].sym);
-			/* the handle stays open (its libcrypto pins itself); the table stays empty */
+			/* the handle stays open (libcrypto pins itself); the table stays empty */
 			memset(&p11h.f, 0, sizeof(p11h.f));
 			return HS_ERR_NOT_FOUND;
 		}
@@ -350,7 +351,8 @@ make_key(pkcs11h_certificate_t cert, struct hs_key **out)
 	pk->cert = cert;
 	pk->modlen = raw.type == HS_KEY_RSA ? raw.n_len : (hs_key_type_bits(raw.type) + 7) / 8;
 	(*out)->has_private = true;
-	(*out)->bits = raw.type == HS_KEY_RSA ? (unsigned)raw.n_len * 8 : hs_key_type_bits(raw.type);
+	(*out)->bits = raw.type == HS_KEY_RSA ? (unsigned)raw.n_len * 8 :
+	    hs_key_type_bits(raw.type);
 	(*out)->priv = pk;
 	(*out)->priv_free = p11h_key_free;
 	p11h.refs++;

@@ -339,7 +339,8 @@ test_hw_keywords(void **state)
 	write_cfg(hw_cfg);
 	load(&c, "hw");
 	/* first obtained value wins */
-	assert_string_equal(c.kex_provider, "pkcs11:token=kex%20tok?module-path=/m.so&pin-source=file:/p");
+	assert_string_equal(c.kex_provider,
+	    "pkcs11:token=kex%20tok?module-path=/m.so&pin-source=file:/p");
 	assert_int_equal(c.kex_provider_fallback, 1);
 	snprintf(want, sizeof(want), "%s/lib/module.so", home);
 	assert_string_equal(c.pkcs11_provider, want);
@@ -385,8 +386,12 @@ test_hw_keywords(void **state)
 
 	/* KexProvider: soft or a device URI, checked when the config is finalised */
 	{
-		static const char *const bad[] = { "hard", "pkcs11:", "file:/x", "/dev/tpm0", NULL };
-		static const char *const good[] = { "SOFT", "pkcs11:token=t", "tpm2:tcti=swtpm", NULL };
+		static const char *const bad[] = {
+			"hard", "pkcs11:", "file:/x", "/dev/tpm0", NULL
+		};
+		static const char *const good[] = {
+			"SOFT", "pkcs11:token=t", "tpm2:tcti=swtpm", NULL
+		};
 
 		for (const char *const *v = bad; *v != NULL; v++) {
 			hs_client_config_init(&c);
