@@ -12,7 +12,7 @@
 #  3. KexProvider: soft says "computed by soft"; pkcs11:... with KexProviderFallback no offers only
 #     the ECDH methods the token computes and -v says the KEX was computed by pkcs11; a KEX list
 #     the token cannot do is refused before connecting; with fallback yes curve25519 still works.
-#  4. `hssh -Q provider` lists soft, pkcs11 and pkcs11-helper (and says whether each is
+#  4. `hssh -Q provider` lists soft, pkcs11, tpm2 and pkcs11-helper (and whether each is
 #     available); -G prints kexprovider.
 #  5. swtpm (started here, keys made by tpm2-tools, public keys read by ssh-keygen -i -m PKCS8):
 #     -i tpm2:handle=... (ECDSA P-256 with an auth file) and tpm2:blob=... (RSA-2048) log in; a
@@ -429,7 +429,7 @@ tpm_section
 # --- 4. -Q provider, -G ----------------------------------------------------------------------
 "$HSSH" -Q provider >"$T/q.txt" 2>&1
 hs_expect "-Q provider exits 0" 0 $?
-for p in soft pkcs11 pkcs11-helper; do
+for p in soft pkcs11 tpm2 pkcs11-helper; do
 	if grep -qE "^$p (yes|no) " "$T/q.txt"; then hs_pass "-Q provider lists $p"; else
 		hs_fail "-Q provider lists $p" "$(cat "$T/q.txt")"; fi
 done
