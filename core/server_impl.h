@@ -80,6 +80,7 @@ struct hs_server {
 	struct hs_server_config *cfg;
 	int keyd_fd;		/* link to the host-key service; -1: keys are in this process */
 	struct hs_kex_priv *kex_pending;	/* local KEX ephemeral (no service), monitor only */
+	char kex_prov[16];	/* provider the service named for the last key pair */
 	char *const *argv;	/* for re-exec: the listener's own argument vector */
 	const char *exe;	/* for re-exec: /proc/self/exe resolved at start-up */
 	struct hs_key *hostkeys[HS_CFG_MAX_HOSTKEYS];
@@ -120,6 +121,9 @@ void hs_server_free_hostkeys(struct hs_server *srv);
 /* The public host keys and their providers' names from the service (hs_server_load_hostkeys
  * with srv->keyd_fd >= 0). */
 HS_MUST_USE hs_err hs_server_keyd_hostkeys(struct hs_server *srv);
+/* Open the configured hardware KexProvider in this process (the service, or a monitor without
+ * one); nothing for "soft". HS_ERR_CONFIG, logged, if it cannot be opened. */
+HS_MUST_USE hs_err hs_server_open_kex(struct hs_server *srv);
 /* In a forked network process: close the link to the service (it must never have one). */
 void hs_server_keyd_forget(struct hs_server *srv);
 /* Provider name of host key idx ("soft", "pkcs11", "tpm2"). */
@@ -131,6 +135,9 @@ HS_MUST_USE hs_err hs_server_hostkey_sign(struct hs_server *srv, size_t idx, enu
  * (replacing any earlier one) and append its public value as hs_kex_keypair does. */
 HS_MUST_USE hs_err hs_server_kex_keypair(struct hs_server *srv, enum hs_kex_method m,
     struct hs_buf *pub);
+/* Name of the provider that computes method m for this connection: the service's answer to the
+ * last key pair it made here, else hs_kex_provider_for (this process's selection). */
+const char *hs_server_kex_provider(const struct hs_server *srv, enum hs_kex_method m);
 /* Derive the shared secret with the pending ephemeral (consumed) as hs_kex_derive does. */
 HS_MUST_USE hs_err hs_server_kex_derive(struct hs_server *srv, const uint8_t *peer, size_t len,
     struct hs_buf *secret);

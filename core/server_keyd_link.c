@@ -135,8 +135,8 @@ hs_server_kex_keypair(struct hs_server *srv, enum hs_kex_method m, struct hs_buf
 {
 	struct hs_keyd_req req = { .type = HS_KEYD_KEX_KEYPAIR, .method = (uint32_t)m };
 	struct hs_buf *rep = NULL;
-	const uint8_t *v;
-	size_t vlen;
+	const uint8_t *v, *prov;
+	size_t vlen, plen;
 	hs_err e;
 
 	if (srv->keyd_fd < 0) {
@@ -145,9 +145,14 @@ hs_server_kex_keypair(struct hs_server *srv, enum hs_kex_method m, struct hs_buf
 		return hs_kex_keypair(m, &srv->kex_pending, pub);
 	}
 	HS_GUARD(hs_buf_new(HS_KEYD_MAX_MSG, &rep));
+	srv->kex_prov[0] = '\0';
 	HS_GUARD_GOTO(keyd_call(srv, &req, rep), e, out);
 	HS_GUARD_GOTO(hs_buf_get_string(rep, &v, &vlen), e, out);
+	HS_GUARD_GOTO(hs_buf_get_string(rep, &prov, &plen), e, out);
+	HS_ENSURE_GOTO(plen > 0 && plen < sizeof(srv->kex_prov), HS_ERR_FORMAT, e, out);
 	HS_GUARD_GOTO(hs_buf_put_bytes(pub, v, vlen), e, out);
+	memcpy(srv->kex_prov, prov, plen);
+	srv->kex_prov[plen] = '\0';
 out:
 	hs_buf_free(rep);
 	return e;
@@ -184,4 +189,28 @@ hs_server_keyd_forget(struct hs_server *srv)
 	if (srv->keyd_fd >= 0)
 		(void)close(srv->keyd_fd);
 	srv->keyd_fd = -1;
+}
+
+hs_err
+hs_server_open_kex(struct hs_server *srv)
+{
+	const char *spec = srv->cfg->kex_provider;
+
+	if (!hs_server_config_kex_hw(srv->cfg))
+		return HS_OK;
+	if (hs_kex_provider_set(spec) != HS_OK) {
+		hs_error("KexProvider %s cannot be used: no connection can be served", spec);
+		return HS_ERR_CONFIG;
+	}
+	hs_verbose("KexProvider %s: ECDH P-256 by %s, P-384 by %s", spec,
+	    hs_kex_provider_for(HS_KEXM_ECDH_P256), hs_kex_provider_for(HS_KEXM_ECDH_P384));
+	return HS_OK;
+}
+
+const char *
+hs_server_kex_provider(const struct hs_server *srv, enum hs_kex_method m)
+{
+	if (srv->keyd_fd >= 0 && srv->kex_prov[0] != '\0')
+		return srv->kex_prov;
+	return hs_kex_provider_for(m);
 }

@@ -269,6 +269,5 @@ hs_keyd_log_stats(struct kd_service *s)
 hs_err
 hs_keyd_open_kex(struct hs_server *srv)
 {
-	(void)srv;
-	return HS_OK;
+	return hs_server_open_kex(srv);
 }

@@ -215,8 +215,10 @@ hs_server_conn_serve(struct hs_server *srv, int fd_in, int fd_out, int notify_fd
 		    "seccomp filter");
 	if (start_child(&m, notify_fd) != HS_OK)
 		goto out;
-	/* Only now: the child was forked from an address space that never held a private key. */
-	if (hs_server_load_hostkeys(srv) != HS_OK) {
+	/* Only now: the child was forked from an address space that never held a private key.
+	 * Without a host-key service (-d, -i) the KEX provider is opened here too. */
+	if (hs_server_load_hostkeys(srv) != HS_OK ||
+	    (srv->keyd_fd < 0 && hs_server_open_kex(srv) != HS_OK)) {
 		(void)kill(m.child, SIGKILL);
 		(void)hs_monitor_reap_child(&m);
 		goto out;

@@ -182,9 +182,10 @@ on_keystate(struct hs_monitor *m, const struct hs_mon_req *r)
 	return hs_mon_build_ok(m->out);
 }
 
-/* KEX_KEYPAIR: only a method this server offers (KexAlgorithms, already reduced to what hardware
- * computes when KexProvider has no fallback); the ephemeral stays on this side. A device failure
- * is answered with FAIL: the child ends the key exchange, as for its own failure. */
+/* KEX_KEYPAIR: only with a hardware KexProvider (in software the network process computes its
+ * own KEX and never asks), and only a method this server offers (KexAlgorithms, already reduced to
+ * what hardware computes when KexProvider has no fallback); the ephemeral stays on this side. A
+ * device failure is answered with FAIL: the child ends the key exchange, as for its own failure. */
 static hs_err
 on_kex_keypair(struct hs_monitor *m, const struct hs_mon_req *r)
 {
@@ -192,6 +193,7 @@ on_kex_keypair(struct hs_monitor *m, const struct hs_mon_req *r)
 	struct hs_buf *pub = NULL;
 	hs_err rr;
 
+	HS_ENSURE(hs_server_config_kex_hw(m->srv->cfg), HS_ERR_PROTOCOL);
 	HS_ENSURE(hs_kex_method_name(meth) != NULL &&
 	    hs_kex_method_in_list(m->srv->cfg->kex_algs, meth), HS_ERR_PROTOCOL);
 	HS_GUARD(hs_buf_new(HS_MON_MAX_KEX, &pub));
@@ -200,7 +202,7 @@ on_kex_keypair(struct hs_monitor *m, const struct hs_mon_req *r)
 		rr = hs_mon_build_kex_keypair_ok(m->out, hs_buf_ptr(pub), hs_buf_len(pub));
 	} else {
 		hs_error("KEX %s for %s port %d: no key pair from %s: %s", hs_kex_method_name(meth),
-		    m->cn.peer_ip, m->cn.peer_port, hs_kex_provider_for(meth), hs_err_str(rr));
+		    m->cn.peer_ip, m->cn.peer_port, hs_server_kex_provider(m->srv, meth), hs_err_str(rr));
 		rr = hs_mon_build_fail(m->out);
 	}
 	hs_buf_free(pub);
@@ -224,10 +226,10 @@ on_kex_derive(struct hs_monitor *m, const struct hs_mon_req *r)
 	if (rr == HS_OK) {
 		rr = hs_mon_build_kex_derive_ok(m->out, hs_buf_ptr(secret), hs_buf_len(secret));
 		hs_verbose("KEX %s for %s port %d computed by %s", name ? name : "?",
-		    m->cn.peer_ip, m->cn.peer_port, hs_kex_provider_for(meth));
+		    m->cn.peer_ip, m->cn.peer_port, hs_server_kex_provider(m->srv, meth));
 	} else {
 		hs_error("KEX %s for %s port %d: no shared secret from %s: %s", name ? name : "?",
-		    m->cn.peer_ip, m->cn.peer_port, hs_kex_provider_for(meth), hs_err_str(rr));
+		    m->cn.peer_ip, m->cn.peer_port, hs_server_kex_provider(m->srv, meth), hs_err_str(rr));
 		rr = hs_mon_build_fail(m->out);
 	}
 	hs_buf_free(secret);
