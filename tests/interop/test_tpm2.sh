@@ -22,10 +22,27 @@ done
 
 # --- swtpm ----------------------------------------------------------------------------------
 # Two free consecutive ports: the TPM and, next to it, the control channel tss2's swtpm TCTI uses.
-for _ in $(seq 1 20); do
-	TPORT=$(hs_free_port)
-	ss -Hltn "sport = :$((TPORT + 1))" | grep -q LISTEN || break
-done
+# (Bound, not only looked up among listeners: a client's ephemeral port blocks a bind as well.)
+pick_ports()
+{
+	/usr/bin/python3 - <<'EOF'
+import socket
+for _ in range(50):
+    a, b = socket.socket(), socket.socket()
+    try:
+        a.bind(("127.0.0.1", 0))
+        p = a.getsockname()[1]
+        b.bind(("127.0.0.1", p + 1))
+        print(p)
+        break
+    except OSError:
+        pass
+    finally:
+        a.close()
+        b.close()
+EOF
+}
+TPORT=$(pick_ports)
 TCTI="swtpm:host=127.0.0.1,port=$TPORT"
 export TPM2TOOLS_TCTI=$TCTI
 SWTPM_PID=

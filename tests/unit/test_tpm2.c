@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,20 +113,29 @@ swtpm_stop(void)
 	    "kill -0 $p 2>/dev/null || break; sleep 0.1; done", dir);
 }
 
-/* Two free loopback ports P, P+1 (a bind test in bash, no helper binary). */
+/* Two free loopback ports P, P+1: the kernel's choice for P, and P+1 bindable too. */
 static int
 pick_port(void)
 {
-	int p, tries;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int s1, s2, p = -1, tries;
 
-	srand((unsigned)getpid() ^ (unsigned)time(NULL));
-	for (tries = 0; tries < 50; tries++) {
-		p = 20000 + rand() % 20000;
-		if (run("! (exec 3<>/dev/tcp/127.0.0.1/%d) 2>/dev/null && "
-		    "! (exec 3<>/dev/tcp/127.0.0.1/%d) 2>/dev/null", p, p + 1) == 0)
-			return p;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (tries = 0; tries < 50 && p < 0; tries++) {
+		s1 = socket(AF_INET, SOCK_STREAM, 0);
+		s2 = socket(AF_INET, SOCK_STREAM, 0);
+		a.sin_port = 0;
+		if (s1 >= 0 && s2 >= 0 && bind(s1, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		    getsockname(s1, (struct sockaddr *)&a, &alen) == 0 && ntohs(a.sin_port) < 65535) {
+			a.sin_port = htons(ntohs(a.sin_port) + 1);
+			if (bind(s2, (struct sockaddr *)&a, sizeof(a)) == 0)
+				p = ntohs(a.sin_port) - 1;
+		}
+		close(s1);
+		close(s2);
 	}
-	return -1;
+	return p;
 }
 
 #define TOOLS "TPM2TOOLS_TCTI=%s "
