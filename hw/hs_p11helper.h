@@ -33,24 +33,19 @@ struct hs_p11helper_prompts {
 	void *arg;
 };
 
-/* Load module (an absolute path to a PKCS#11 module) into pkcs11-helper and return a key for
- * each certificate-bearing key on its tokens, at most max, in keys[0..*n). labels[i] receives a
- * display name ("<token label>/<certificate subject>" as pkcs11-helper forms it) for messages;
- * caller frees each key with hs_key_free and each label with free. Certificates whose public key
- * is of a type we do not support are skipped (debug log). The prompts are copied and kept for
- * later signatures. HS_ERR_NOT_FOUND if the library or the module cannot be loaded (logged);
- * HS_ERR_PROVIDER for a pkcs11-helper failure (its message logged); *n is 0 then. Zero keys is
- * HS_OK with *n 0. */
+/* Load module (an absolute path to a PKCS#11 module, else HS_ERR_CONFIG) into pkcs11-helper and
+ * return a key for each certificate-bearing key on its tokens, at most max, in keys[0..*n).
+ * labels[i] receives pkcs11-helper's display name of the certificate ("/CN=... on <token
+ * label>") for messages; caller frees each key with hs_key_free and each label with free.
+ * Certificates whose public key is of a type we do not support are skipped (debug log). The
+ * prompts are copied and kept for later signatures. HS_ERR_NOT_FOUND if the library or the module
+ * cannot be loaded (logged); HS_ERR_PROVIDER for a pkcs11-helper failure (its message logged);
+ * *n is 0 then. Zero keys is HS_OK with *n 0. */
 HS_MUST_USE hs_err hs_p11helper_keys(const char *module, const struct hs_p11helper_prompts *pr,
     struct hs_key **keys, char **labels, size_t max, size_t *n);
 
 /* The ops of these keys, for listings (hssh -Q provider): name "pkcs11-helper"; available() is
  * true iff libpkcs11-helper.so.1 can be loaded (it is then kept loaded). Not in the registry. */
 const struct hs_provider_ops *hs_p11helper_provider(void);
-
-/* Decode an X.509 certificate (DER) and return a public-only software key for its subject
- * public key (ECDSA P-256/384/521 or RSA). HS_ERR_FORMAT if it does not parse;
- * HS_ERR_UNSUPPORTED for another key type. Used for the keys above, exposed for tests. */
-HS_MUST_USE hs_err hs_p11helper_cert_key(const uint8_t *der, size_t len, struct hs_key **out);
 
 #endif

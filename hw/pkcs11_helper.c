@@ -288,23 +288,6 @@ cert_blob(const uint8_t *der, size_t len, struct hs_buf *blob, struct hs_key_raw
 	return HS_OK;
 }
 
-hs_err
-hs_p11helper_cert_key(const uint8_t *der, size_t len, struct hs_key **out)
-{
-	struct hs_key_raw raw;
-	struct hs_buf *blob = NULL;
-	hs_err r;
-
-	*out = NULL;
-	memset(&raw, 0, sizeof(raw));
-	HS_GUARD(hs_buf_new(HS_BUF_MAX_DEFAULT, &blob));
-	HS_GUARD_GOTO(cert_blob(der, len, blob, &raw), r, out);
-	r = hs_key_from_blob(hs_buf_ptr(blob), hs_buf_len(blob), out);
-out:
-	hs_buf_free(blob);
-	return r;
-}
-
 /* ---- keys ---- */
 
 static void
