@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "hs_crypto.h"
 #include "hs_key_impl.h"
 #include "hs_log.h"
 #include "hs_provider.h"
@@ -454,6 +456,77 @@ test_kex(void **state)
 	assert_int_not_equal(hs_kex_provider_set("tpm2:tcti=swtpm:host=127.0.0.1,port=1"), HS_OK);
 }
 
+struct signer {
+	struct hs_key *k;
+	enum hs_sig_alg alg;
+	struct hs_buf *sig[8];
+	int ok;
+};
+
+static const uint8_t par_msg[] = "parallel";
+
+/* Only signs: verifying here would grow wolfSSL's per-thread FP_ECC cache, which a thread that
+ * exits without wc_ecc_fp_free() leaks; the main thread verifies. */
+static void *
+sign_loop(void *arg)
+{
+	struct signer *sg = arg;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (hs_key_sign(sg->k, sg->alg, par_msg, sizeof(par_msg), sg->sig[i]) == HS_OK)
+			sg->ok++;
+	return NULL;
+}
+
+/* Keys of one TPM signed from several threads at once (hsshd's host-key service has one worker
+ * per key): the shared context serialises them; the two blob keys and the persistent ones share
+ * the TPM's few object slots, so blob keys are unloaded and loaded again between signatures. */
+static void
+test_threads(void **state)
+{
+	struct signer sg[NKEYS];
+	pthread_t th[NKEYS];
+	size_t i;
+
+	(void)state;
+	int j;
+
+	for (i = 0; i < NKEYS; i++) {
+		sg[i] = (struct signer){ .alg = tkeys[i].algs[0] };
+		assert_int_equal(open_key(&tkeys[i], "auth", &sg[i].k), HS_OK);
+		for (j = 0; j < 8; j++)
+			assert_int_equal(hs_buf_new(HS_BUF_MAX_DEFAULT, &sg[i].sig[j]), HS_OK);
+	}
+	for (i = 0; i < NKEYS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, sign_loop, &sg[i]), 0);
+	for (i = 0; i < NKEYS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(sg[i].ok, 8);
+		for (j = 0; j < 8; j++) {
+			assert_int_equal(hs_key_verify(sg[i].k, hs_buf_ptr(sg[i].sig[j]),
+			    hs_buf_len(sg[i].sig[j]), par_msg, sizeof(par_msg), NULL), HS_OK);
+			hs_buf_free(sg[i].sig[j]);
+		}
+		hs_key_free(sg[i].k);
+	}
+}
+
+/* TPM2_GetRandom's bytes go in through hs_soft_rng_mix: the DRBG keeps working after it, and more
+ * than 64 bytes are refused. */
+static void
+test_rng_mix(void **state)
+{
+	uint8_t in[65] = { 1, 2, 3 }, a[32], b[32];
+
+	(void)state;
+	assert_int_equal(hs_random(a, sizeof(a)), HS_OK);
+	assert_int_equal(hs_soft_rng_mix(in, 32), HS_OK);
+	assert_int_equal(hs_random(b, sizeof(b)), HS_OK);
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(hs_soft_rng_mix(in, sizeof(in)), HS_ERR_TOO_LARGE);
+}
+
 static double
 now_ms(void)
 {
@@ -514,6 +587,8 @@ main(void)
 		cmocka_unit_test(test_shared_context),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_kex),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_rng_mix),
 		cmocka_unit_test(test_reconnect),
 	};
 
