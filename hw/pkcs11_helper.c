@@ -98,7 +98,8 @@ p11h_fail(const char *what, CK_RV rv)
 
 /* ---- hooks ---- */
 
-static void
+/* pkcs11-helper's log hook hands us its own format string. */
+static void __attribute__((format(printf, 3, 0)))
 hook_log(void *global, unsigned flags, const char *fmt, va_list ap)
 {
 	char line[512];
