@@ -50,10 +50,11 @@ hs_ssh()
 		-o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$T/kh_$port" "$@"
 }
 
-# kex_lines LOG METHOD PROVIDER: how many KEXes of METHOD the log says PROVIDER computed.
+# kex_lines LOG METHOD PROVIDER: how many KEXes of METHOD the log says PROVIDER computed (-d
+# writes its stderr lines with "\r\n").
 kex_lines()
 {
-	grep -c "KEX $2 for 127.0.0.1 port [0-9]* computed by $3\$" "$1"
+	tr -d '\r' <"$1" | grep -c "KEX $2 for 127.0.0.1 port [0-9]* computed by $3\$"
 }
 
 # login NAME PORT LOG KEX PROVIDER: an ssh login with KexAlgorithms=KEX; the server log must gain
