@@ -174,4 +174,13 @@ HS_MUST_USE hs_err hs_p11_kex_keypair(void *ctx, enum hs_kex_method m, struct hs
 HS_MUST_USE hs_err hs_p11_kex_derive(void *ctx, struct hs_kex_priv *priv, const uint8_t *peer,
     size_t len, struct hs_buf *secret);
 
+/* ---- hw/pkcs11_modname.c ---- */
+/* The library of p11-kit module name, from the first of dirs (NULL-terminated) that configures
+ * it ("<name>.module", or a module whose library is lib<name>.so). *path: caller frees.
+ * HS_ERR_NOT_FOUND if none does. */
+HS_MUST_USE hs_err hs_p11_module_lookup(const char *name, const char *const *dirs, char **path);
+/* Give u a module_path: kept if set, else looked up from its module_name in p11-kit's system
+ * configuration. HS_ERR_CONFIG (logged, naming uri) if there is neither or the name is unknown. */
+HS_MUST_USE hs_err hs_p11_module_resolve(struct hs_p11uri *u, const char *uri);
+
 #endif

@@ -328,11 +328,7 @@ hs_p11_kex_open(const char *uri, void **ctx)
 	HS_GUARD(hs_p11uri_parse(uri, &u));
 	HS_ENSURE_GOTO((kx = hs_calloc(1, sizeof(*kx))) != NULL, HS_ERR_ALLOC, r, out);
 	HS_ENSURE_GOTO((kx->uri = hs_strdup(uri)) != NULL, HS_ERR_ALLOC, r, out);
-	if (u.module_path == NULL) {
-		hs_error("pkcs11 %s: module-path= is required", uri);
-		r = HS_ERR_CONFIG;
-		goto out;
-	}
+	HS_GUARD_GOTO(hs_p11_module_resolve(&u, uri), r, out);
 	HS_GUARD_GOTO(hs_p11_token_get(&u, uri, &kx->tok), r, out);
 	if (has_mechanisms(kx))
 		probe(kx);

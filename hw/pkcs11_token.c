@@ -490,11 +490,7 @@ hs_pkcs11_session_objects(const char *uri, unsigned *n)
 
 	*n = 0;
 	HS_GUARD(hs_p11uri_parse(uri, &u));
-	if (u.module_path == NULL) {
-		hs_error("pkcs11 %s: module-path= is required", uri);
-		r = HS_ERR_CONFIG;
-		goto out;
-	}
+	HS_GUARD_GOTO(hs_p11_module_resolve(&u, uri), r, out);
 	HS_GUARD_GOTO(hs_p11_token_get(&u, uri, &tok), r, out);
 	HS_GUARD_GOTO(hs_p11_sess_get(tok, &s), r, out);
 	r = count_session_objects(tok, s.h, n);

@@ -309,12 +309,7 @@ p11_key_open(void *ctx, const char *uri, const char *passphrase, struct hs_key *
 		return HS_ERR_ALLOC;
 	HS_GUARD_GOTO(hs_p11uri_parse(uri, &pk->uri), r, out);
 	HS_ENSURE_GOTO((pk->uri_text = hs_strdup(uri)) != NULL, HS_ERR_ALLOC, r, out);
-	if (pk->uri.module_path == NULL) {
-		hs_error("pkcs11: %s: module-path= is required%s", uri, pk->uri.module_name != NULL ?
-		    " (module-name= lookup through p11-kit is not supported)" : "");
-		r = HS_ERR_CONFIG;
-		goto out;
-	}
+	HS_GUARD_GOTO(hs_p11_module_resolve(&pk->uri, uri), r, out);
 	if (pk->uri.object == NULL && !pk->uri.has_id) {
 		hs_error("pkcs11: %s: name the key with object= or id=", uri);
 		r = HS_ERR_CONFIG;

@@ -282,6 +282,49 @@ test_refusals(void **state)
 	hs_key_free(k);
 }
 
+/* module-name=: resolved through p11-kit's module files, by config name or by library name
+ * (RFC 7512 2.3), never by turning the name into a path. */
+static void
+test_module_name(void **state)
+{
+	char mdir[256], uri[512], *path = NULL;
+	const char *dirs[] = { mdir, NULL };
+	struct hs_key *k = NULL;
+
+	(void)state;
+	snprintf(mdir, sizeof(mdir), "%s/modules", dir);
+	assert_int_equal(run("mkdir -p %s && printf '# test\\n  module: " MODULE "  \\n' "
+	    ">%s/alpha.module && printf 'module: p11-kit-client.so\\n' >%s/rel.module && "
+	    "printf 'critical: no\\nmodule:\\n' >%s/beta.module && "
+	    "printf 'module: /x/libgamma.so\\n' >%s/gamma.conf", mdir, mdir, mdir, mdir, mdir), 0);
+	assert_int_equal(hs_p11_module_lookup("alpha", dirs, &path), HS_OK);
+	assert_string_equal(path, MODULE);
+	free(path);
+	assert_int_equal(hs_p11_module_lookup("softhsm2", dirs, &path), HS_OK);	/* libsofthsm2.so */
+	assert_string_equal(path, MODULE);
+	free(path);
+	assert_int_equal(hs_p11_module_lookup("rel", dirs, &path), HS_OK);
+	assert_non_null(strstr(path, "/pkcs11/p11-kit-client.so"));
+	assert_true(path[0] == '/');
+	free(path);
+	assert_int_equal(hs_p11_module_lookup("beta", dirs, &path), HS_ERR_NOT_FOUND);
+	assert_int_equal(hs_p11_module_lookup("gamma", dirs, &path), HS_ERR_NOT_FOUND);
+	assert_int_equal(hs_p11_module_lookup("nosuch", dirs, &path), HS_ERR_NOT_FOUND);
+	assert_int_equal(hs_p11_module_lookup("../alpha", dirs, &path), HS_ERR_CONFIG);
+	assert_null(path);
+	/* End to end, through Debian's /usr/share/p11-kit/modules/softhsm2.module. */
+	snprintf(uri, sizeof(uri), "pkcs11:token=hs-test;object=ec256?module-name=softhsm2"
+	    "&pin-source=file:%s/pin", dir);
+	assert_int_equal(hs_key_open(uri, NULL, &k, NULL), HS_OK);
+	check_key(&tkeys[0], k);
+	hs_key_free(k);
+	k = NULL;
+	snprintf(uri, sizeof(uri), "pkcs11:token=hs-test;object=ec256?module-name=no-such-module"
+	    "&pin-source=file:%s/pin", dir);
+	assert_int_equal(hs_key_open(uri, NULL, &k, NULL), HS_ERR_CONFIG);
+	assert_null(k);
+}
+
 /* softhsm2 leaves a few bytes of OpenSSL ASN.1 state behind after C_Finalize; that is the
  * module's, not ours (LeakSanitizer reads this hook in sanitizer builds). */
 const char *__lsan_default_suppressions(void);
@@ -299,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_open_by_id_shared),
 		cmocka_unit_test(test_session_lost),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_module_name),
 	};
 
 	return cmocka_run_group_tests_name("pkcs11", tests, setup_token, teardown_token);
