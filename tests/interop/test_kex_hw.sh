@@ -12,7 +12,9 @@
 #     by pkcs11;
 #  5. neither the listener, the monitor nor the pre-auth child maps libsofthsm2;
 #  6. hsshd -d (one connection, keys and KEX in the per-connection process): a nistp256 login,
-#     computed by pkcs11.
+#     computed by pkcs11;
+#  7. a client ECDH value off the curve: refused by the token, the connection ends cleanly and the
+#     server keeps serving.
 # softhsm2 is in .ci/packages: missing, the test fails, never skips.
 . "$(dirname "$0")/lib.sh"
 hs_init kex_hw
@@ -136,6 +138,44 @@ EOF
 			"$(grep -c "^$p .*libsofthsm2: False" "$T/maps.out")"
 	done
 	[ "$HS_VERBOSE" = 1 ] && sed 's/^/    | /' "$T/maps.out" >&2
+
+	# --- 7. a client value off the curve ---------------------------------------------------
+	# Raw RFC 5656 4 KEX_ECDH_INIT with Q_C = (1, 1), not a P-256 point: the token refuses it,
+	# the monitor answers FAIL (not a violation: no SIGKILL), the child ends the connection, and
+	# the server goes on serving.
+	/usr/bin/python3 - "$PORT" >"$T/badpoint.out" 2>&1 <<'EOF'
+import os, socket, struct, sys
+port = int(sys.argv[1])
+s32 = lambda b: struct.pack(">I", len(b)) + b
+def packet(payload):
+    pad = 8 - (5 + len(payload)) % 8
+    pad += 8 if pad < 4 else 0
+    return struct.pack(">IB", 1 + len(payload) + pad, pad) + payload + bytes(pad)
+lists = [b"ecdh-sha2-nistp256", b"ssh-ed25519", b"aes128-ctr", b"aes128-ctr", b"hmac-sha2-256",
+         b"hmac-sha2-256", b"none", b"none", b"", b""]
+kexinit = bytes([20]) + os.urandom(16) + b"".join(s32(l) for l in lists) + b"\0" + bytes(4)
+point = b"\x04" + (1).to_bytes(32, "big") + (1).to_bytes(32, "big")
+c = socket.create_connection(("127.0.0.1", port), timeout=20)
+c.sendall(b"SSH-2.0-hs_kex_hw_test\r\n" + packet(kexinit) + packet(bytes([30]) + s32(point)))
+got = b""
+while True:
+    try:
+        b = c.recv(65536)
+    except (ConnectionResetError, socket.timeout):
+        break
+    if not b:
+        break
+    got += b
+print("closed", len(got) > 0)
+EOF
+	hs_expect "off-curve Q_C: the server closes the connection" 1 \
+		"$(grep -c '^closed True' "$T/badpoint.out")"
+	sleep 0.5
+	hs_expect "off-curve Q_C: the monitor logs the refused shared secret" 1 \
+		"$(grep -c 'KEX ecdh-sha2-nistp256 for 127.0.0.1 port [0-9]*: no shared secret from pkcs11' "$T/kex.log")"
+	hs_expect "off-curve Q_C: not treated as a request violation" 0 \
+		"$(grep -c 'monitor: refused' "$T/kex.log")"
+	login after_bad "$PORT" "$T/kex.log" ecdh-sha2-nistp256 pkcs11
 else
 	hs_fail "hsshd -D starts with KexProvider $KEXURI"
 fi
