@@ -182,6 +182,21 @@ on_keystate(struct hs_monitor *m, const struct hs_mon_req *r)
 	return hs_mon_build_ok(m->out);
 }
 
+/* KexProviderFallback no: a method the device turned out not to do (it was offered because both
+ * hardware providers normally do it) must not quietly run in software. False (logged) then. */
+static bool
+kex_fallback_ok(const struct hs_monitor *m, enum hs_kex_method meth)
+{
+	const struct hs_server_config *c = m->srv->cfg;
+
+	if (c->kex_provider_fallback || strcmp(hs_server_kex_provider(m->srv, meth), "soft") != 0)
+		return true;
+	hs_error("KEX %s for %s port %d: KexProvider %s does not compute it and "
+	    "KexProviderFallback is no", hs_kex_method_name(meth), m->cn.peer_ip, m->cn.peer_port,
+	    c->kex_provider);
+	return false;
+}
+
 /* KEX_KEYPAIR: only with a hardware KexProvider (in software the network process computes its
  * own KEX and never asks), and only a method this server offers (KexAlgorithms, already reduced to
  * what hardware computes when KexProvider has no fallback); the ephemeral stays on this side. A
@@ -198,6 +213,10 @@ on_kex_keypair(struct hs_monitor *m, const struct hs_mon_req *r)
 	    hs_kex_method_in_list(m->srv->cfg->kex_algs, meth), HS_ERR_PROTOCOL);
 	HS_GUARD(hs_buf_new(HS_MON_MAX_KEX, &pub));
 	rr = hs_server_kex_keypair(m->srv, meth, pub);
+	if (rr == HS_OK && !kex_fallback_ok(m, meth)) {
+		hs_buf_free(pub);
+		return hs_mon_build_fail(m->out);
+	}
 	if (rr == HS_OK) {
 		rr = hs_mon_build_kex_keypair_ok(m->out, hs_buf_ptr(pub), hs_buf_len(pub));
 	} else {
