@@ -18,6 +18,7 @@
 #include "hs_log.h"
 #include "hs_monitor.h"
 #include "hs_session.h"
+#include "hs_transport.h"
 
 #define USER	"alice"
 #define SERVICE	"ssh-connection"
@@ -1066,6 +1067,29 @@ test_state_kex_bound(void **state)
 	hs_mon_state_clear(&s);
 }
 
+/* What the monitor's KEX_KEYPAIR handler checks a method against (core/kex.c's table): a name
+ * for each method, none for a number that is no method, and membership in KexAlgorithms by any
+ * of the method's names (curve25519-sha256 has two). The wire method is the enum's value. */
+static void
+test_kex_methods(void **state)
+{
+	static const char *const list = "curve25519-sha256@libssh.org,ecdh-sha2-nistp384";
+
+	assert_int_equal(METHOD, HS_KEXM_ECDH_P256);
+	assert_string_equal(hs_kex_method_name(HS_KEXM_ECDH_P256), "ecdh-sha2-nistp256");
+	assert_string_equal(hs_kex_method_name(HS_KEXM_ECDH_P384), "ecdh-sha2-nistp384");
+	assert_string_equal(hs_kex_method_name(HS_KEXM_X25519), "curve25519-sha256");
+	assert_non_null(hs_kex_method_name(HS_KEXM_DH_GROUP16));
+	assert_null(hs_kex_method_name((enum hs_kex_method)0));
+	assert_null(hs_kex_method_name((enum hs_kex_method)HS_MON_MAX_KEX_METHOD));
+	assert_true(hs_kex_method_in_list(list, HS_KEXM_X25519));
+	assert_true(hs_kex_method_in_list(list, HS_KEXM_ECDH_P384));
+	assert_false(hs_kex_method_in_list(list, HS_KEXM_ECDH_P256));
+	assert_false(hs_kex_method_in_list("ecdh-sha2-nistp2560", HS_KEXM_ECDH_P256));
+	assert_false(hs_kex_method_in_list(NULL, HS_KEXM_ECDH_P256));
+	assert_false(hs_kex_method_in_list(list, (enum hs_kex_method)HS_MON_MAX_KEX_METHOD));
+}
+
 static void
 test_exit_events(void **state)
 {
@@ -1145,6 +1169,7 @@ main(void)
 		cmocka_unit_test(test_state_spawn),
 		cmocka_unit_test(test_exit_events),
 		cmocka_unit_test(test_kex_bounds),
+		cmocka_unit_test(test_kex_methods),
 		cmocka_unit_test(test_state_kex_order),
 		cmocka_unit_test(test_state_kex_bound),
 	};
