@@ -230,10 +230,13 @@ def case_removed(h, tsrv, host, tok_pub, host_pub):
     tsrv.kill()
     h.check("token removed: pkcs11-tool no longer lists it", not tsrv.lists_token())
     mark = len(srv.logtext())
+    t0 = time.monotonic()
     r = srv.ssh("ecdsa-sha2-nistp256")
+    took = time.monotonic() - t0
     h.check("token removed: a connection pinned to the token key fails (ssh exit 255)",
             r.returncode == 255 and "in" not in r.stdout, "exit %d %s" % (r.returncode,
                                                                         r.stderr[-200:]))
+    h.check("token removed: it fails at once, not at a timeout (%.1f s)" % took, took < 10)
     time.sleep(0.5)
     after = srv.logtext()[mark:]
     h.check("token removed: hsshd logs a pkcs11 line saying so",
@@ -342,9 +345,12 @@ def case_tpm(h, host, host_pub):
 
     tpm.kill()
     mark = len(srv.logtext())
+    t0 = time.monotonic()
     r = srv.ssh("ecdsa-sha2-nistp256")
+    took = time.monotonic() - t0
     h.check("swtpm killed: a connection pinned to the TPM key fails (ssh exit 255)",
             r.returncode == 255 and "in" not in r.stdout, "exit %d" % r.returncode)
+    h.check("swtpm killed: it fails at once, not at a timeout (%.1f s)" % took, took < 10)
     time.sleep(0.5)
     after = srv.logtext()[mark:]
     h.check("swtpm killed: hsshd logs a tpm2 line saying so", re.search(r"tpm2", after), after[-400:])
