@@ -102,6 +102,7 @@ static const struct cf_kw cf_keywords[] = {
 	{ .name = "KexProvider", .type = CF_STR, .off = F(kex_provider) },
 	{ .name = "KexProviderFallback", .type = CF_ENUM, .off = F(kex_provider_fallback),
 	  .choices = cf_flag },
+	{ .name = "TPM2TCTI", .type = CF_STR, .off = F(tpm2_tcti) },
 	{ 0 }
 };
 

@@ -13,6 +13,7 @@
 #include "client_impl.h"
 #include "hs_mem.h"
 #include "hs_p11helper.h"
+#include "hs_tpm2.h"
 #include "kex_impl.h"
 
 #define HW_PIN_MAX	256
@@ -66,6 +67,9 @@ out:
 hs_err
 hs_client_kex_setup(struct hs_client_config *c)
 {
+	/* Before any tpm2: identity or KexProvider opens the TPM. */
+	if (c->tpm2_tcti != NULL && hs_tpm2_set_tcti(c->tpm2_tcti) != HS_OK)
+		return HS_ERR_CONFIG;
 	if (kex_provider_is_soft(c))
 		return HS_OK;
 	if (hs_kex_provider_set(c->kex_provider) != HS_OK) {

@@ -75,6 +75,7 @@ struct hs_client_config {
 	char *pkcs11_provider;		/* PKCS11Provider / -I: pkcs11-helper's module, or "none" */
 	char *kex_provider;		/* KexProvider: "soft" or a pkcs11:/tpm2: device URI */
 	int kex_provider_fallback;	/* KexProviderFallback: software for what it lacks */
+	char *tpm2_tcti;		/* TPM2TCTI: tctildr string for tpm2: URIs without tcti= */
 };
 
 /* State while reading one source (a file or the command line). */

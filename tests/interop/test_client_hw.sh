@@ -415,6 +415,14 @@ EOF
 		</dev/null 2>"$T/tpm_badauth.err")
 	hs_expect "tpm2 wrong auth value: hssh exits 255" 255 $?
 	hs_expect "tpm2 wrong auth value: no command ran" "" "$out"
+	# The TCTI from the configuration (TPM2TCTI) instead of the URI
+	out=$(hssh_run -o "TPM2TCTI=$tcti" -i "tpm2:handle=0x81000001;auth-file=$d/auth" \
+		"$U" echo tpm-cfg </dev/null 2>"$T/tpm_cfg.err")
+	hs_expect "-i tpm2 URI without tcti=, TPM2TCTI from -o: logs in" tpm-cfg "$out"
+	out=$(TPM2TCTI=swtpm:host=127.0.0.1,port=1 hssh_run -o "TPM2TCTI=$tcti" \
+		-i "tpm2:handle=0x81000001;auth-file=$d/auth" "$U" echo tpm-cfg2 </dev/null \
+		2>"$T/tpm_cfg2.err")
+	hs_expect "TPM2TCTI in the configuration wins over \$TPM2TCTI" tpm-cfg2 "$out"
 	out=$(hssh_run -v -i "tpm2:handle=0x81000001;auth-file=$d/auth;tcti=$tcti" \
 		-o "KexProvider=tpm2:tcti=$tcti" "$U" echo tpm-kex </dev/null 2>"$T/tpm_kex.err")
 	hs_expect "KexProvider tpm2: logs in" tpm-kex "$out"

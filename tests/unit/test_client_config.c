@@ -322,8 +322,10 @@ static const char hw_cfg[] =
 	"  IdentityFile pkcs11:token=My%20HSM;object=k%3b1?module-path=/m.so\n"
 	"  IdentityFile TPM2:handle=0x81000001\n"
 	"  IdentityFile ~/.ssh/id_%h\n"
+	"  TPM2TCTI swtpm:host=127.0.0.1,port=2321\n"
 	"Host *\n"
 	"  KexProvider soft\n"
+	"  TPM2TCTI device:/dev/tpmrm0\n"
 	"  KexProviderFallback no\n"
 	"  PKCS11Provider /second.so\n";
 
@@ -356,6 +358,8 @@ test_hw_keywords(void **state)
 	fclose(f);
 	assert_non_null(strstr(text, "\nkexprovider pkcs11:token=kex%20tok?module-path=/m.so&"));
 	assert_non_null(strstr(text, "\nkexproviderfallback yes\n"));
+	assert_string_equal(c.tpm2_tcti, "swtpm:host=127.0.0.1,port=2321");
+	assert_non_null(strstr(text, "\ntpm2tcti swtpm:host=127.0.0.1,port=2321\n"));
 	assert_non_null(strstr(text, "\nidentityfile pkcs11:token=My%20HSM;object=k%3b1?"));
 	free(text);
 	hs_client_config_clear(&c);
