@@ -14,7 +14,9 @@
 #  6. hsshd -d (one connection, keys and KEX in the per-connection process): a nistp256 login,
 #     computed by pkcs11;
 #  7. a client ECDH value off the curve: refused by the token, the connection ends cleanly and the
-#     server keeps serving.
+#     server keeps serving;
+#  8. through pkcs11-spy: each KEX makes one key pair and one derivation in the token and destroys
+#     every object it made (no ephemeral is left behind).
 # softhsm2 is in .ci/packages: missing, the test fails, never skips.
 . "$(dirname "$0")/lib.sh"
 hs_init kex_hw
@@ -192,6 +194,34 @@ else
 	hs_fail "hsshd -D starts with KexProvider and KexProviderFallback yes"
 fi
 hs_stop_servers
+
+# --- 8. no ephemeral stays in the token --------------------------------------------------------
+# The same token behind OpenSC's pkcs11-spy, whose log shows every call that reaches it: each KEX
+# makes one key pair (session objects), derives once, and destroys all three objects it made.
+SPY=/usr/lib/x86_64-linux-gnu/pkcs11-spy.so
+if [ -r "$SPY" ]; then
+	PORT=$(hs_free_port)
+	SPYURI="pkcs11:token=hs-kex?module-path=$SPY&pin-source=file:$T/pin"
+	if PKCS11SPY=$MODULE PKCS11SPY_OUTPUT=$T/spy.log hs_start_server hsshd kexspy "$PORT" \
+		"$T/hostkey" -o "KexProvider=$SPYURI"; then
+		hs_known_hosts "$T/kh_$PORT" "$PORT" "$T/hostkey.pub"
+		spy_count() { grep -cE "^[0-9]+: $1\$" "$T/spy.log"; }
+		g0=$(spy_count C_GenerateKeyPair) d0=$(spy_count C_DeriveKey)
+		x0=$(spy_count C_DestroyObject)
+		for i in 1 2 3; do
+			login "spy$i" "$PORT" "$T/kexspy.log" ecdh-sha2-nistp256 pkcs11
+		done
+		hs_expect "token: 3 KEXes, 3 C_GenerateKeyPair" 3 $(( $(spy_count C_GenerateKeyPair) - g0 ))
+		hs_expect "token: 3 KEXes, 3 C_DeriveKey" 3 $(( $(spy_count C_DeriveKey) - d0 ))
+		hs_expect "token: 3 KEXes, 9 C_DestroyObject (pair and secret of each)" 9 \
+			$(( $(spy_count C_DestroyObject) - x0 ))
+	else
+		hs_fail "hsshd -D starts with KexProvider through pkcs11-spy"
+	fi
+	hs_stop_servers
+else
+	hs_fail "$SPY is required (apt-get install opensc-pkcs11)"
+fi
 
 # --- 6. hsshd -d: one connection, served in the debug process -------------------------------
 PORT=$(hs_free_port)
