@@ -49,8 +49,9 @@ struct hs_transport_cfg {
 	 * process. kex_keypair_cb makes a key pair for method m, keeps its private half and appends
 	 * our raw public value to pub as hs_kex_keypair does; kex_derive_cb validates the peer's value,
 	 * derives with that pending key pair (consumed) and appends the shared secret as hs_kex_derive
-	 * does (the caller wipes it). Both get cb_arg. Set both or neither (HS_ERR_INTERNAL at the
-	 * first KEX otherwise). The client side never uses them. */
+	 * does (the caller wipes it). Both get cb_arg. Set both or neither: kex_derive_cb alone is
+	 * ignored, kex_keypair_cb alone fails the first KEX with HS_ERR_INTERNAL. The client side
+	 * never uses them. */
 	hs_err (*kex_keypair_cb)(void *arg, enum hs_kex_method m, struct hs_buf *pub);
 	hs_err (*kex_derive_cb)(void *arg, const uint8_t *peer, size_t len, struct hs_buf *secret);
 };
