@@ -23,7 +23,8 @@ OpenSC's pkcs11-spy, whose log counts the C_Login calls that really reach the to
 Facts about p11-kit-client this test relies on (measured with p11-kit 0.24.1): p11-kit server forks
 one p11-kit-remote per client connection, so killing the listener alone leaves existing clients
 served; a client that calls into a vanished server gets SIGPIPE unless it ignores it, then
-CKR_DEVICE_REMOVED; and it sees the server again only after C_Finalize + C_Initialize.
+CKR_DEVICE_REMOVED or CKR_DEVICE_ERROR; and it sees the server again only after C_Finalize +
+C_Initialize (until then C_GetSlotList lists no slot).
 softhsm2 sets "user PIN count low" after any failed C_Login and clears it after a good one; it
 never locks the user PIN, so "not locked" is checked as: no "PIN locked"/"final try" flag, and
 the right PIN logs in.
