@@ -153,6 +153,13 @@ check_startup(struct hs_server *srv)
 		return 255;
 	if (hs_server_load_hostkeys(srv) != HS_OK)
 		return 255;
+	/* The KexProvider too (hsshd -t included): a token that cannot do it stops start-up here. */
+	if (hs_server_open_kex(srv) != HS_OK) {
+		hs_server_free_hostkeys(srv);
+		return 255;
+	}
+	if (hs_kex_provider_set(NULL) != HS_OK)	/* closes it: the service opens its own */
+		return 255;
 	/* Validated only: the listener never uses them, and the per-connection monitors load their
 	 * own after forking their network children. */
 	hs_server_free_hostkeys(srv);
@@ -165,6 +172,10 @@ main(int argc, char **argv)
 	struct hs_server_config cfg;
 	struct hs_server srv = { .cfg = &cfg, .keyd_fd = -1 };
 	struct hsshd_args a = { 0 };
+	/* What the listener left on the re-exec descriptors, read before this process opens anything
+	 * (a -E log file opened later could land on one of them). */
+	bool inherited_notify = fcntl(HS_REEXEC_NOTIFY_FD, F_GETFD) >= 0;
+	bool inherited_keyd = fcntl(HS_REEXEC_KEYD_FD, F_GETFD) >= 0;
 	int status;
 
 	hs_log_init("hsshd", HS_LOG_INFO, true, LOG_AUTH);
@@ -183,11 +194,11 @@ main(int argc, char **argv)
 	srv.argv = argv;
 	srv.exe = self_exe();
 	if (a.rexec) {
-		int nfd = fcntl(HS_REEXEC_NOTIFY_FD, F_GETFD) >= 0 ? HS_REEXEC_NOTIFY_FD : -1;
+		int nfd = inherited_notify ? HS_REEXEC_NOTIFY_FD : -1;
 
 		if (nfd >= 0)
 			(void)fcntl(nfd, F_SETFD, FD_CLOEXEC);
-		if (fcntl(HS_REEXEC_KEYD_FD, F_GETFD) >= 0) {
+		if (inherited_keyd) {
 			srv.keyd_fd = HS_REEXEC_KEYD_FD;
 			(void)fcntl(srv.keyd_fd, F_SETFD, FD_CLOEXEC);
 		}

@@ -7,12 +7,13 @@
 (b) no host-key material in the pre-auth child: with ed25519, ecdsa-p256 and rsa-3072 host keys
     and a connection parked after key exchange, every readable region of the child's memory is
     searched for the ed25519 seed, the ecdsa scalar and rsa p, q, d (big- and little-endian, and
-    16-byte pieces of them); the same search over the monitor must FIND the ed25519 seed (the
+    16-byte pieces of them); the per-connection monitor holds none either (the host-key service
+    signs for it), and the same search over the host-key service must FIND the ed25519 seed (the
     control that proves the search works); no PKCS#11/TPM library is mapped in the child;
 (c) the pre-auth child runs as hsshd (all uids and gids), no_new_privs, seccomp filter mode, no
     capabilities, chrooted to /run/hsshd; during a session the post-auth process (the user's
     uid, a child of the monitor) is filtered and chrooted too and holds no host-key bytes
-    either, while the session program is a child of the monitor, unfiltered, as the user;
+    either (nor does its monitor), while the session program is a child of the monitor, unfiltered, as the user;
 (d) Sandbox no: no filter, but still hsshd's uid and the chroot, an ERROR line saying so, and
     logins work.
 HS_IMPL=openssh runs (b) and the pre-auth part of (c) against Debian's sshd (user sshd, chroot
@@ -272,8 +273,10 @@ def test_hooks(h, host, ident):
         h.check("hook %s: a new login works afterwards" % name,
                 r.returncode == 0 and r.stdout == "after\n",
                 "exit %d, %r" % (r.returncode, r.stderr[-200:]))
-    def leftovers():
-        return [(p, proc_stat(p)) for p in descendants(srv.proc.pid)]
+    kd = keyd_pid(srv.proc.pid)
+
+    def leftovers():  # the host-key service stays for the listener's life
+        return [(p, proc_stat(p)) for p in descendants(srv.proc.pid) if p != kd]
     left = wait_for(lambda: not leftovers(), 10) or leftovers()
     h.check("no process (monitor, child, zombie) left below the listener", left is True, left)
     # The log level of the server is ERROR: every line seen above was logged at ERROR or FATAL.
@@ -327,9 +330,37 @@ def test_preauth(h, hostkeys, ident):
         found = search(chunks, pats)
         print("    monitor (%d regions, %.1f MB) holds: %s"
               % (n, sum(len(c) for c in chunks) / 1e6, ", ".join(sorted(found)) or "nothing"))
-        h.check("control: the monitor's memory holds the ed25519 seed", "ed25519 seed" in found)
+        if OPENSSH:
+            h.check("control: the monitor's memory holds the ed25519 seed",
+                    "ed25519 seed" in found)
+            return
+        # hsshd: the per-connection monitor holds none either; the host-key service does.
+        h.check("the monitor's memory holds no host-key bytes (the service signs)", not found,
+                ", ".join(sorted(found)))
+        check_keyd_holds(h, srv.proc.pid, pats)
     finally:
         t.close()
+
+
+def keyd_pid(listener):
+    """The host-key service: the listener's child that runs worker threads (one per key)."""
+    kids = [k for k in hslib.proc_children(listener)
+            if int(proc_status(k).get("Threads", "1")) > 1]
+    return kids[0] if len(kids) == 1 else None
+
+
+def check_keyd_holds(h, listener, pats):
+    """Control that proves the memory search works: the host-key service holds the seed."""
+    kd = keyd_pid(listener)
+    if not h.check("the host-key service found below the listener", kd,
+                   dump_tree(listener)):
+        return
+    chunks, n = read_memory(kd)
+    found = search(chunks, pats)
+    print("    host-key service %d (%d regions, %.1f MB) holds: %s"
+          % (kd, n, sum(len(c) for c in chunks) / 1e6, ", ".join(sorted(found)) or "nothing"))
+    h.check("control: the host-key service's memory holds the ed25519 seed",
+            "ed25519 seed" in found)
 
 
 def fd_targets(pid):
@@ -433,8 +464,9 @@ def test_postauth(h, hostkeys, ident):
         h.check("post-auth process's memory holds no host-key bytes", not found,
                 ", ".join(sorted(found)))
         found = search(read_memory(mon)[0], patterns(secrets))
-        h.check("control: the monitor of this session holds the ed25519 seed",
-                "ed25519 seed" in found)
+        h.check("the monitor of this session holds no host-key bytes", not found,
+                ", ".join(sorted(found)))
+        check_keyd_holds(h, srv.proc.pid, patterns(secrets))
         st = proc_status(prog)
         h.expect("session program: Seccomp (0 = none)", "0", st.get("Seccomp"))
         h.expect("session program: Uid", [user.pw_uid] * 4, proc_ids(prog))
