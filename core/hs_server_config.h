@@ -112,6 +112,7 @@ struct hs_server_config {
 	 * "soft" after finish); KexProviderFallback lets methods the device lacks run in software. */
 	char *kex_provider;
 	int kex_provider_fallback;
+	char *tpm2_tcti;	/* TPM2TCTI: tctildr string for tpm2: URIs without tcti= (NULL: env) */
 	/* Internal: which single-valued keywords have been seen (first value wins). */
 	uint8_t seen[128];
 	unsigned include_depth;

@@ -650,6 +650,7 @@ const struct cfg_kw hs_cfg_keywords[] = {
 	{ "ClientAliveCountMax", set_int, F(client_alive_count_max), 0, 0, NULL },
 	{ "AcceptEnv", set_acceptenv, 0, 0, MULTI, NULL },
 	{ "PidFile", set_string, F(pid_file), 0, 0, NULL },
+	{ "TPM2TCTI", set_string, F(tpm2_tcti), 0, 0, NULL },
 	{ "RekeyLimit", set_rekey, 0, 0, 0, NULL },
 	{ "Include", set_include, 0, 0, MULTI, NULL },
 	{ "Subsystem", set_subsystem, 0, 0, MULTI, NULL },

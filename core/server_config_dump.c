@@ -108,6 +108,7 @@ hs_server_config_free(struct hs_server_config *c)
 	free(c->penalty_exempt);
 	free(c->exempt);
 	free(c->kex_provider);
+	free(c->tpm2_tcti);
 	hs_server_config_init(c);
 }
 

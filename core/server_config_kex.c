@@ -127,5 +127,7 @@ hs_cfg_kex_dump(const struct hs_server_config *c, FILE *f)
 {
 	fprintf(f, "kexprovider %s\n", c->kex_provider != NULL ? c->kex_provider : HS_CFG_KEX_SOFT);
 	fprintf(f, "kexproviderfallback %s\n", c->kex_provider_fallback > 0 ? "yes" : "no");
+	if (c->tpm2_tcti != NULL)
+		fprintf(f, "tpm2tcti %s\n", c->tpm2_tcti);
 	hs_provider_foreach(dump_provider, f);
 }

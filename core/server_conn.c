@@ -13,6 +13,7 @@
 
 #include "hs_log.h"
 #include "hs_sandbox.h"
+#include "hs_tpm2.h"
 #include "server_impl.h"
 
 int
@@ -33,6 +34,9 @@ hs_server_load_hostkeys(struct hs_server *srv)
 
 	if (srv->keyd_fd >= 0)
 		return hs_server_keyd_hostkeys(srv);
+	/* Before the first tpm2: HostKey (or the KexProvider) opens the TPM. */
+	if (c->tpm2_tcti != NULL && hs_tpm2_set_tcti(c->tpm2_tcti) != HS_OK)
+		return HS_ERR_CONFIG;
 	for (size_t i = 0; i < c->n_hostkeys && srv->n_hostkeys < HS_CFG_MAX_HOSTKEYS; i++) {
 		struct hs_key *k = NULL;
 		hs_err r = hs_key_open(c->hostkeys[i], NULL, &k, NULL);

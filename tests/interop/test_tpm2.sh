@@ -213,6 +213,19 @@ if serve ec384 "tpm2:blob=$T/ec384.pub,$T/ec384.priv;parent=0x81000000;auth-file
 	"$T/ec384.ssh" ecdsa-sha2-nistp384; then
 	stop_server "$HS_SERVER_PID"
 fi
+# the TCTI from sshd_config (TPM2TCTI) wins over an environment that points elsewhere
+port=$(hs_free_port)
+if TPM2TCTI=swtpm:host=127.0.0.1,port=1 hs_start_server hsshd tcticfg "$port" \
+	"tpm2:blob=$T/ec384.pub,$T/ec384.priv;parent=0x81000000;auth-file=$T/auth" \
+	-o "TPM2TCTI=$TCTI"; then
+	hs_known_hosts "$T/kh_tcticfg" "$port" "$T/ec384.ssh"
+	out=$(hs_ssh "$port" "$T/kh_tcticfg" -o HostKeyAlgorithms=ecdsa-sha2-nistp384 "$U" echo ok \
+		</dev/null 2>"$T/ssh_tcticfg.err")
+	hs_expect "TPM2TCTI in the configuration: login + echo ok" ok "$out"
+	stop_server "$HS_SERVER_PID"
+else
+	hs_fail "hsshd starts with TPM2TCTI in its configuration (environment elsewhere)"
+fi
 
 # --- 3. KexProvider tpm2: -----------------------------------------------------------------
 hs_keygen ssh-ed25519 "$T/host_file"
