@@ -36,6 +36,12 @@ HS_MUST_USE hs_err hs_key_alloc(const struct hs_provider_ops *ops, enum hs_key_t
  * public parts do not match); the signing error as is. Logs nothing: the caller says what failed.
  * (hw/key_api.c) */
 HS_MUST_USE hs_err hs_key_pairwise_test(const struct hs_key *k);
+/* A hardware provider's key: the public blob from raw's public part, has_private, bits, priv and
+ * priv_free set, then the pairwise test (failure logged as "<provider> <what>: ..."; priv is then
+ * not freed, the caller still owns it), and a VERBOSE line with the fingerprint. */
+HS_MUST_USE hs_err hs_key_wrap_hw(const struct hs_provider_ops *ops, const struct hs_key_raw *raw,
+    unsigned bits, void *priv, void (*priv_free)(void *priv), const char *what,
+    struct hs_key **out);
 
 /* The first member of every provider's KEX state: each provider lays out its own struct
  * hs_kex_priv (or a struct it casts to it) behind this head, so that hs_kex_derive and

@@ -203,3 +203,38 @@ out:
 	hs_buf_free(sig);
 	return r;
 }
+
+hs_err
+hs_key_wrap_hw(const struct hs_provider_ops *ops, const struct hs_key_raw *raw, unsigned bits,
+    void *priv, void (*priv_free)(void *priv), const char *what, struct hs_key **out)
+{
+	struct hs_buf *blob = NULL;
+	struct hs_key *k = NULL;
+	char *fp = NULL;
+	hs_err r;
+
+	*out = NULL;
+	HS_GUARD(hs_buf_new(HS_BUF_MAX_DEFAULT, &blob));
+	HS_GUARD_GOTO(hs_soft_blob_from_raw(raw, blob), r, out);
+	HS_GUARD_GOTO(hs_key_alloc(ops, raw->type, hs_buf_ptr(blob), hs_buf_len(blob), &k), r, out);
+	k->has_private = true;
+	k->bits = bits;
+	k->priv = priv;
+	k->priv_free = priv_free;
+	if ((r = hs_key_pairwise_test(k)) != HS_OK) {
+		k->priv = NULL;		/* the caller still owns priv */
+		if (r != HS_ERR_PERM)	/* a refused PIN or auth value was logged already */
+			hs_error("%s %s: pairwise test failed: %s", ops->name, what, hs_err_str(r));
+		r = r == HS_ERR_PERM ? r : HS_ERR_PROVIDER;
+		goto out;
+	}
+	if (hs_key_fingerprint(k, &fp) == HS_OK)
+		hs_verbose("key %s %s: %s %s", ops->name, what, hs_key_type_name(k->type), fp);
+	*out = k;
+	k = NULL;
+out:
+	free(fp);
+	hs_key_free(k);
+	hs_buf_free(blob);
+	return r;
+}

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <time.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,55 +231,23 @@ p11_key_free(void *priv)
 	hs_free_wiped(pk, sizeof(*pk));
 }
 
-/* Issue 6: sign a fixed message and verify it with the public blob before using the key. */
-static hs_err
-pairwise_test(const struct hs_key *k)
-{
-	hs_err r = hs_key_pairwise_test(k);
-
-	if (r != HS_OK) {
-		hs_error("pkcs11: pairwise test failed: %s", hs_err_str(r));
-		return HS_ERR_PROVIDER;
-	}
-	return HS_OK;
-}
-
-/* The key shell around an opened token object: public blob, then the pairwise test. */
+/* The key shell around an opened token object: public blob, then the pairwise test (issue 6). */
 static hs_err
 make_key(struct hs_p11_key *pk, struct hs_key **out)
 {
 	struct hs_key_raw *raw;
-	struct hs_buf *blob = NULL;
-	struct hs_key *k = NULL;
-	char *fp = NULL;
+	char what[128];
 	hs_err r;
 
 	if ((raw = hs_calloc(1, sizeof(*raw))) == NULL)
 		return HS_ERR_ALLOC;
-	HS_GUARD_GOTO(open_object(pk, raw), r, out);
-	HS_GUARD_GOTO(hs_buf_new(HS_BUF_MAX_DEFAULT, &blob), r, out);
-	HS_GUARD_GOTO(hs_soft_blob_from_raw(raw, blob), r, out);
-	HS_GUARD_GOTO(hs_key_alloc(&hs_provider_pkcs11, pk->type, hs_buf_ptr(blob),
-	    hs_buf_len(blob), &k), r, out);
-	k->has_private = true;
-	k->bits = pk->type == HS_KEY_RSA ? (unsigned)pk->modlen * 8 : hs_key_type_bits(pk->type);
-	k->priv = pk;
-	k->priv_free = p11_key_free;
-	if ((r = pairwise_test(k)) != HS_OK) {
-		k->priv = NULL;		/* the caller still owns pk */
-		goto out;
-	}
-	if (hs_key_fingerprint(k, &fp) == HS_OK)
-		hs_verbose("host key pkcs11: %s / %s: %s %s", pk->label,
-		    pk->uri.object != NULL ? pk->uri.object : "(by id)",
-		    hs_key_type_name(k->type), fp);
-	*out = k;
-	k = NULL;
-	r = HS_OK;
-out:
-	free(fp);
-	hs_key_free(k);
-	hs_buf_free(blob);
+	r = open_object(pk, raw);
+	snprintf(what, sizeof(what), "%s / %s", pk->label,
+	    pk->uri.object != NULL ? pk->uri.object : "(by id)");
+	if (r == HS_OK)
+		r = hs_key_wrap_hw(&hs_provider_pkcs11, raw, pk->type == HS_KEY_RSA ?
+		    (unsigned)pk->modlen * 8 : hs_key_type_bits(pk->type), pk, p11_key_free, what,
+		    out);
 	hs_free_wiped(raw, sizeof(*raw));
 	return r;
 }

@@ -136,37 +136,15 @@ static hs_err
 make_key(struct hs_tpm2_key *tk, struct hs_key **out)
 {
 	struct hs_key_raw *raw;
-	struct hs_buf *blob = NULL;
-	struct hs_key *k = NULL;
-	char *fp = NULL;
 	hs_err r;
 
 	if ((raw = hs_calloc(1, sizeof(*raw))) == NULL)
 		return HS_ERR_ALLOC;
-	HS_GUARD_GOTO(load_public(tk, raw), r, out);
-	HS_GUARD_GOTO(hs_buf_new(HS_BUF_MAX_DEFAULT, &blob), r, out);
-	HS_GUARD_GOTO(hs_soft_blob_from_raw(raw, blob), r, out);
-	HS_GUARD_GOTO(hs_key_alloc(&hs_provider_tpm2, tk->type, hs_buf_ptr(blob), hs_buf_len(blob),
-	    &k), r, out);
-	k->has_private = true;
-	k->bits = tk->type == HS_KEY_RSA ? (unsigned)tk->modlen * 8 : hs_key_type_bits(tk->type);
-	k->priv = tk;
-	k->priv_free = tpm2_key_free;
-	if ((r = hs_key_pairwise_test(k)) != HS_OK) {
-		k->priv = NULL;		/* the caller still owns tk */
-		if (r != HS_ERR_PERM)
-			hs_error("tpm2 %s: pairwise test failed: %s", tk->uri_text, hs_err_str(r));
-		goto out;
-	}
-	if (hs_key_fingerprint(k, &fp) == HS_OK)
-		hs_verbose("key tpm2: %s: %s %s", tk->uri_text, hs_key_type_name(k->type), fp);
-	*out = k;
-	k = NULL;
-	r = HS_OK;
-out:
-	free(fp);
-	hs_key_free(k);
-	hs_buf_free(blob);
+	r = load_public(tk, raw);
+	if (r == HS_OK)
+		r = hs_key_wrap_hw(&hs_provider_tpm2, raw, tk->type == HS_KEY_RSA ?
+		    (unsigned)tk->modlen * 8 : hs_key_type_bits(tk->type), tk, tpm2_key_free,
+		    tk->uri_text, out);
 	hs_free_wiped(raw, sizeof(*raw));
 	return r;
 }
