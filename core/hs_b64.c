@@ -88,3 +88,15 @@ hs_b64_decode(const char *text, size_t len, struct hs_buf *out)
 		return HS_ERR_FORMAT;
 	return HS_OK;
 }
+
+int
+hs_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

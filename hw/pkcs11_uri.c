@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hs_b64.h"
 #include "hs_buf.h"
 #include "hs_log.h"
 #include "hs_mem.h"
@@ -244,18 +245,6 @@ hs_p11uri_is(const char *s)
 	return s != NULL && strncasecmp(s, P11_SCHEME, P11_SCHEME_LEN) == 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 3986 2.1: "%" HEXDIG HEXDIG (either case) is one octet; other characters stand for
  * themselves. The decoded bytes of [a, b) go into a new buffer. */
 static hs_err
@@ -271,7 +260,7 @@ pct_decode(const char *a, const char *b, const char *name, struct hs_buf **out)
 			r = hs_buf_put_u8(v, (uint8_t)*a++);
 			continue;
 		}
-		if (b - a < 3 || (hi = hexval(a[1])) < 0 || (lo = hexval(a[2])) < 0) {
+		if (b - a < 3 || (hi = hs_hex_value(a[1])) < 0 || (lo = hs_hex_value(a[2])) < 0) {
 			hs_error("pkcs11 URI: bad or truncated %%-escape in \"%s\"", name);
 			r = HS_ERR_FORMAT;
 			break;

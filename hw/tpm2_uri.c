@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hs_b64.h"
 #include "hs_log.h"
 #include "hs_mem.h"
 #include "hs_tpm2.h"
@@ -33,18 +34,6 @@ hs_tpm2uri_is(const char *uri)
 	return uri != NULL && strncasecmp(uri, "tpm2:", 5) == 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Copy p[0..n) with %XX decoded into a new string; refuses a bad escape, a NUL and an empty value. */
 static hs_err
 decode(const char *p, size_t n, char **out)
@@ -62,7 +51,7 @@ decode(const char *p, size_t n, char **out)
 			s[j++] = p[i];
 			continue;
 		}
-		if (i + 2 >= n || (hi = hexval(p[i + 1])) < 0 || (lo = hexval(p[i + 2])) < 0 ||
+		if (i + 2 >= n || (hi = hs_hex_value(p[i + 1])) < 0 || (lo = hs_hex_value(p[i + 2])) < 0 ||
 		    (hi == 0 && lo == 0)) {
 			free(s);
 			return HS_ERR_FORMAT;
@@ -85,7 +74,7 @@ parse_handle(const char *s, uint32_t *h)
 
 	HS_ENSURE(s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && s[2] != '\0', HS_ERR_FORMAT);
 	for (i = 2; s[i] != '\0'; i++) {
-		HS_ENSURE(i < 10 && (d = hexval(s[i])) >= 0, HS_ERR_FORMAT);
+		HS_ENSURE(i < 10 && (d = hs_hex_value(s[i])) >= 0, HS_ERR_FORMAT);
 		v = v << 4 | (uint32_t)d;
 	}
 	HS_ENSURE(v >= PERSISTENT_FIRST && v <= PERSISTENT_LAST, HS_ERR_FORMAT);
