@@ -53,6 +53,16 @@ struct hs_kex_head {
 	void (*release)(struct hs_kex_priv *priv);
 };
 
+/* ---- signature encodings shared by the providers (hw/key_sign.c) ---- */
+/* T = DigestInfo(HASH(m)) for EMSA-PKCS1-v1_5 (RFC 8017 9.2 steps 1-2), SHA-256 or SHA-512;
+ * t holds at least 19 + HS_MAX_HASH bytes. */
+HS_MUST_USE hs_err hs_rsa_digest_info(enum hs_hash_alg h, const uint8_t *m, size_t mlen,
+    uint8_t *t, size_t *tlen);
+/* Append the SSH signature blob (string; RFC 8709, RFC 8332 3, RFC 5656 3.1.2) of a device's raw
+ * signature: Ed25519 64 bytes; RSA left-padded to modlen; ECDSA r || s of modlen bytes each. */
+HS_MUST_USE hs_err hs_sig_blob_from_raw(enum hs_key_type type, size_t modlen, const uint8_t *s,
+    size_t slen, struct hs_buf *out);
+
 /* ---- table lookups (hw/key_names.c) ---- */
 /* RFC 5656 6.1 curve identifier ("nistp256") for an ECDSA key type, else NULL. */
 const char *hs_key_curve_name(enum hs_key_type t);

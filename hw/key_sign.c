@@ -34,9 +34,8 @@ static const struct digest_info digest_infos[] = {
 	{ .hash = 0 }
 };
 
-/* T = DigestInfo(HASH(m)) for EMSA-PKCS1-v1_5 (RFC 8017 9.2 steps 1-2). */
-static hs_err
-rsa_digest_info(enum hs_hash_alg h, const uint8_t *m, size_t mlen, uint8_t *t, size_t *tlen)
+hs_err
+hs_rsa_digest_info(enum hs_hash_alg h, const uint8_t *m, size_t mlen, uint8_t *t, size_t *tlen)
 {
 	const struct digest_info *di;
 
@@ -62,7 +61,7 @@ sign_rsa(struct hs_soft_key *sk, enum hs_sig_alg alg, const uint8_t *m, size_t m
 
 	HS_ENSURE(rng != NULL, HS_ERR_PROVIDER);
 	HS_ENSURE(modlen * 8 >= RSA_MIN_SIGN_BITS && modlen <= RSA_MAX_BYTES, HS_ERR_UNSUPPORTED);
-	HS_GUARD_GOTO(rsa_digest_info(hs_sig_alg_hash(alg), m, mlen, t, &tlen), r, out);
+	HS_GUARD_GOTO(hs_rsa_digest_info(hs_sig_alg_hash(alg), m, mlen, t, &tlen), r, out);
 	/* WC_RSA_BLINDING: the private operation is blinded with this RNG. */
 	if ((ret = wc_RsaSetRNG(&sk->u.rsa, rng)) != 0) {
 		r = hs_soft_wc_fail("RSA RNG", ret);
@@ -109,7 +108,7 @@ verify_rsa(struct hs_soft_key *sk, enum hs_sig_alg alg, const uint8_t *sig, size
 	 * instead, which Wycheproof flags as malleability. Both values are public. */
 	HS_GUARD(rsa_modulus(&sk->u.rsa, dec, modlen));
 	HS_ENSURE(memcmp(s, dec, modlen) < 0, HS_ERR_SIG);
-	HS_GUARD(rsa_digest_info(hs_sig_alg_hash(alg), m, mlen, t, &tlen));
+	HS_GUARD(hs_rsa_digest_info(hs_sig_alg_hash(alg), m, mlen, t, &tlen));
 	ret = wc_RsaSSL_Verify(s, (word32)modlen, dec, sizeof(dec), &sk->u.rsa);
 	HS_ENSURE(ret > 0 && (size_t)ret == tlen && hs_ct_memeq(dec, t, tlen), HS_ERR_SIG);
 	return HS_OK;
@@ -281,5 +280,35 @@ hs_soft_verify_raw(const struct hs_key *k, enum hs_sig_alg alg, const uint8_t *s
 		r = verify_ecdsa(sk, alg, sigblob, siglen, m, mlen);
 	if (owned)
 		hs_soft_key_free(sk);
+	return r;
+}
+
+hs_err
+hs_sig_blob_from_raw(enum hs_key_type type, size_t modlen, const uint8_t *s, size_t slen,
+    struct hs_buf *out)
+{
+	uint8_t padded[RSA_MAX_BYTES];
+	struct hs_buf *inner = NULL;
+	hs_err r;
+
+	if (type == HS_KEY_ED25519) {
+		HS_ENSURE(slen == 64, HS_ERR_PROVIDER);
+		return hs_buf_put_string(out, s, slen);
+	}
+	if (type == HS_KEY_RSA) {
+		/* RFC 8332 3: exactly the modulus length, left-padded with zeros. */
+		HS_ENSURE(slen > 0 && slen <= modlen && modlen <= sizeof(padded), HS_ERR_PROVIDER);
+		memset(padded, 0, modlen - slen);
+		memcpy(padded + modlen - slen, s, slen);
+		return hs_buf_put_string(out, padded, modlen);
+	}
+	/* PKCS#11 v2.40 2.3.1 (CKM_ECDSA): r || s, each the field size; SSH wants two mpints. */
+	HS_ENSURE(modlen > 0 && slen == 2 * modlen, HS_ERR_PROVIDER);
+	HS_GUARD(hs_buf_new(slen + 16, &inner));
+	HS_GUARD_GOTO(hs_buf_put_mpint(inner, s, modlen), r, out);
+	HS_GUARD_GOTO(hs_buf_put_mpint(inner, s + modlen, modlen), r, out);
+	r = hs_buf_put_stringb(out, inner);
+out:
+	hs_buf_free(inner);
 	return r;
 }

@@ -415,67 +415,21 @@ out:
 
 /* ---- signing ---- */
 
-/* RFC 8017 9.2 note 1: DER of DigestInfo up to the digest. */
-static const struct {
-	enum hs_sig_alg alg;
-	uint8_t prefix[19];
-} digest_info[] = {
-	{ HS_SIG_RSA_SHA256, { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-	  0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 } },
-	{ HS_SIG_RSA_SHA512, { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-	  0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40 } },
-};
-
-/* The input to the token's mechanism: the digest (ECDSA) or DigestInfo || digest (RSA). */
+/* The input to the token's mechanism: the digest (ECDSA) or DigestInfo || digest (RSA,
+ * CKM_RSA_PKCS). */
 static hs_err
 sign_input(enum hs_key_type type, enum hs_sig_alg alg, const uint8_t *m, size_t mlen,
     uint8_t *in, size_t *inlen)
 {
 	enum hs_hash_alg ha = hs_sig_alg_hash(alg);
-	size_t pre = 0;
 
 	HS_ENSURE(ha != 0 && hs_sig_alg_key_type(alg) == type && alg != HS_SIG_RSA_SHA1,
 	    HS_ERR_UNSUPPORTED);
-	if (type == HS_KEY_RSA) {
-		size_t i;
-
-		for (i = 0; i < sizeof(digest_info) / sizeof(digest_info[0]); i++)
-			if (digest_info[i].alg == alg)
-				break;
-		HS_ENSURE(i < sizeof(digest_info) / sizeof(digest_info[0]), HS_ERR_UNSUPPORTED);
-		pre = sizeof(digest_info[i].prefix);
-		memcpy(in, digest_info[i].prefix, pre);
-	}
-	HS_GUARD(hs_hash(ha, m, mlen, in + pre));
-	*inlen = pre + hs_hash_len(ha);
+	if (type == HS_KEY_RSA)
+		return hs_rsa_digest_info(ha, m, mlen, in, inlen);
+	HS_GUARD(hs_hash(ha, m, mlen, in));
+	*inlen = hs_hash_len(ha);
 	return HS_OK;
-}
-
-static hs_err
-encode_sig(const struct hs_key *k, const struct p11h_key *pk, const uint8_t *s, size_t slen,
-    struct hs_buf *out)
-{
-	uint8_t padded[P11H_SIG_MAX];
-	struct hs_buf *inner = NULL;
-	hs_err r;
-
-	if (k->type == HS_KEY_RSA) {
-		/* RFC 8332 3: exactly the modulus length, left-padded with zeros. */
-		HS_ENSURE(slen > 0 && slen <= pk->modlen && pk->modlen <= sizeof(padded),
-		    HS_ERR_PROVIDER);
-		memset(padded, 0, pk->modlen - slen);
-		memcpy(padded + pk->modlen - slen, s, slen);
-		return hs_buf_put_string(out, padded, pk->modlen);
-	}
-	/* PKCS#11 v2.40 2.3.1: CKM_ECDSA gives r || s, each the field size. */
-	HS_ENSURE(slen == 2 * pk->modlen, HS_ERR_PROVIDER);
-	HS_GUARD(hs_buf_new(slen + 16, &inner));
-	HS_GUARD_GOTO(hs_buf_put_mpint(inner, s, pk->modlen), r, out);
-	HS_GUARD_GOTO(hs_buf_put_mpint(inner, s + pk->modlen, pk->modlen), r, out);
-	r = hs_buf_put_stringb(out, inner);
-out:
-	hs_buf_free(inner);
-	return r;
 }
 
 static hs_err
@@ -500,7 +454,7 @@ p11h_sign(void *ctx, const struct hs_key *k, enum hs_sig_alg alg, const uint8_t 
 	}
 	HS_GUARD_GOTO(hs_buf_new(HS_BUF_MAX_DEFAULT, &tmp), r, out);
 	HS_GUARD_GOTO(hs_buf_put_cstring(tmp, hs_sig_alg_name(alg)), r, out);
-	HS_GUARD_GOTO(encode_sig(k, pk, s, slen, tmp), r, out);
+	HS_GUARD_GOTO(hs_sig_blob_from_raw(k->type, pk->modlen, s, slen, tmp), r, out);
 	r = hs_buf_put_buf(sig, tmp);
 out:
 	hs_wipe(in, sizeof(in));

@@ -11,21 +11,16 @@
 
 #define P11_SIG_MAX	512	/* RSA 4096 */
 
-/* RFC 8017 9.2 note 1: DER of DigestInfo up to the digest, for the CKM_RSA_PKCS fallback. */
+/* The RSA hash-and-sign mechanisms; without them CKM_RSA_PKCS over our DigestInfo. */
 struct rsa_mech {
 	enum hs_sig_alg alg;
 	enum hs_hash_alg hash;
 	CK_MECHANISM_TYPE mech;
-	uint8_t prefix[19];
 };
 
 static const struct rsa_mech rsa_mechs[] = {
-	{ .alg = HS_SIG_RSA_SHA256, .hash = HS_HASH_SHA256, .mech = CKM_SHA256_RSA_PKCS,
-	  .prefix = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
-	  0x02, 0x01, 0x05, 0x00, 0x04, 0x20 } },
-	{ .alg = HS_SIG_RSA_SHA512, .hash = HS_HASH_SHA512, .mech = CKM_SHA512_RSA_PKCS,
-	  .prefix = { 0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
-	  0x02, 0x03, 0x05, 0x00, 0x04, 0x40 } },
+	{ .alg = HS_SIG_RSA_SHA256, .hash = HS_HASH_SHA256, .mech = CKM_SHA256_RSA_PKCS },
+	{ .alg = HS_SIG_RSA_SHA512, .hash = HS_HASH_SHA512, .mech = CKM_SHA512_RSA_PKCS },
 	{ .alg = HS_SIG_UNKNOWN }
 };
 
@@ -62,7 +57,7 @@ p11_raw_sign(const struct p11_op *op, enum hs_sig_alg alg, const uint8_t *m, siz
 	uint8_t t[19 + HS_MAX_HASH];
 	const struct rsa_mech *rm;
 	enum hs_hash_alg ha;
-	size_t cap = *outlen;
+	size_t cap = *outlen, tlen;
 	CK_RV rv;
 
 	if (pk->type == HS_KEY_ED25519)
@@ -84,45 +79,10 @@ p11_raw_sign(const struct p11_op *op, enum hs_sig_alg alg, const uint8_t *m, siz
 		return rv;
 	/* The token lacks the hash-and-sign mechanism: EMSA-PKCS1-v1_5 over our DigestInfo. */
 	hs_debug("pkcs11: %s: no hash-and-sign RSA mechanism, using CKM_RSA_PKCS", pk->label);
-	memcpy(t, rm->prefix, sizeof(rm->prefix));
-	if (hs_hash(rm->hash, m, mlen, t + sizeof(rm->prefix)) != HS_OK)
+	if (hs_rsa_digest_info(rm->hash, m, mlen, t, &tlen) != HS_OK)
 		return CKR_GENERAL_ERROR;
 	*outlen = cap;
-	return p11_sign_once(op, CKM_RSA_PKCS, t, sizeof(rm->prefix) + hs_hash_len(rm->hash), out,
-	    outlen);
-}
-
-/* The signature blob (without the alg name) from the token's raw output. */
-static hs_err
-encode_sig(const struct hs_p11_key *pk, const uint8_t *s, size_t slen, struct hs_buf *out)
-{
-	uint8_t padded[P11_SIG_MAX];
-	struct hs_buf *inner = NULL;
-	size_t half;
-	hs_err r;
-
-	if (pk->type == HS_KEY_ED25519) {
-		HS_ENSURE(slen == 64, HS_ERR_PROVIDER);
-		return hs_buf_put_string(out, s, slen);
-	}
-	if (pk->type == HS_KEY_RSA) {
-		/* RFC 8332 3: exactly the modulus length, left-padded with zeros. */
-		HS_ENSURE(slen > 0 && slen <= pk->modlen && pk->modlen <= sizeof(padded),
-		    HS_ERR_PROVIDER);
-		memset(padded, 0, pk->modlen - slen);
-		memcpy(padded + pk->modlen - slen, s, slen);
-		return hs_buf_put_string(out, padded, pk->modlen);
-	}
-	/* PKCS#11 v2.40 2.3.1: CKM_ECDSA returns r || s, each half the length. */
-	HS_ENSURE(slen == 2 * pk->modlen, HS_ERR_PROVIDER);
-	half = slen / 2;
-	HS_GUARD(hs_buf_new(2 * half + 16, &inner));
-	HS_GUARD_GOTO(hs_buf_put_mpint(inner, s, half), r, out);
-	HS_GUARD_GOTO(hs_buf_put_mpint(inner, s + half, half), r, out);
-	r = hs_buf_put_stringb(out, inner);
-out:
-	hs_buf_free(inner);
-	return r;
+	return p11_sign_once(op, CKM_RSA_PKCS, t, tlen, out, outlen);
 }
 
 hs_err
@@ -206,7 +166,7 @@ hs_p11_sign(void *ctx, const struct hs_key *k, enum hs_sig_alg alg, const uint8_
 	}
 	HS_GUARD(hs_buf_new(HS_BUF_MAX_DEFAULT, &tmp));
 	HS_GUARD_GOTO(hs_buf_put_cstring(tmp, hs_sig_alg_name(alg)), r, out);
-	HS_GUARD_GOTO(encode_sig(pk, s, slen, tmp), r, out);
+	HS_GUARD_GOTO(hs_sig_blob_from_raw(pk->type, pk->modlen, s, slen, tmp), r, out);
 	r = hs_buf_put_buf(sig, tmp);
 out:
 	hs_buf_free(tmp);
