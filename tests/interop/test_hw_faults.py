@@ -354,7 +354,8 @@ def case_tpm(h, host, host_pub):
     h.check("swtpm killed: it fails at once, not at a timeout (%.1f s)" % took, took < 10)
     time.sleep(0.5)
     after = srv.logtext()[mark:]
-    h.check("swtpm killed: hsshd logs a tpm2 line saying so", re.search(r"tpm2", after), after[-400:])
+    h.check("swtpm killed: hsshd logs a tpm2 line saying so", re.search(r"tpm2", after),
+            after[-400:])
     h.check("swtpm killed: no crash or sanitizer report",
             not SANITIZER.search(after) and not CRASH.search(after), after[-400:])
     h.check("swtpm killed: listener alive", srv.alive())
