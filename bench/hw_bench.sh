@@ -195,10 +195,10 @@ WAVES=3
 # parallel PORT NAME: WAVES waves of PAR logins; "ok p50 p99" (ms, ssh wall time per login)
 parallel()
 {
-	local port=$1 name=$2 i
+	local port=$1 name=$2
 	: >"$T/par_$name.txt"
 	for _ in $(seq 1 "$WAVES"); do
-		for i in $(seq 1 "$PAR"); do
+		for _ in $(seq 1 "$PAR"); do
 			(
 				a=$(date +%s%N)
 				login "$port" && rc=0 || rc=1
