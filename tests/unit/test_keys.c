@@ -602,19 +602,6 @@ test_wycheproof_rsa_sign(void **state)
 
 static char tmpdir[64];
 
-static void __attribute__((format(printf, 1, 2)))
-run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
 static char *
 slurp(const char *path, size_t *len)
 {
@@ -763,10 +750,7 @@ setup_openssh(void **state)
 static int
 teardown_openssh(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tv_run("rm -rf %s", tmpdir) == 0 ? 0 : -1;
 }
 
 static void
@@ -811,7 +795,7 @@ test_openssh_signs(void **state)
 
 		snprintf(path, sizeof(path), "%s/m%zu", tmpdir, i);
 		spit(path, msg, strlen(msg));
-		run("ssh-keygen -q -Y sign -f %s/k%zu -n hstest %s 2>/dev/null", tmpdir, i, path);
+		tv_must_run("ssh-keygen -q -Y sign -f %s/k%zu -n hstest %s 2>/dev/null", tmpdir, i, path);
 		snprintf(path, sizeof(path), "%s/k%zu.pub", tmpdir, i);
 		k = load_pub(path);
 		snprintf(path, sizeof(path), "%s/m%zu.sig", tmpdir, i);
@@ -863,7 +847,7 @@ test_we_sign_openssh_verifies(void **state)
 			    HS_OK);
 			snprintf(path, sizeof(path), "%s/w%zu.sig", tmpdir, i);
 			sshsig_write(path, k, sig, "hstest");
-			run("ssh-keygen -q -Y check-novalidate -n hstest -s %s < %s/w%zu "
+			tv_must_run("ssh-keygen -q -Y check-novalidate -n hstest -s %s < %s/w%zu "
 			    ">/dev/null", path, tmpdir, i);
 			/* And it fails for a different message. */
 			{

@@ -19,9 +19,11 @@
 #include "hs_pkcs11.h"
 #include "hs_pkcs11_impl.h"
 #include "hs_provider.h"
+#include "testkey.h"
+#include "testvec.h"
 
-#define MODULE	"/usr/lib/softhsm/libsofthsm2.so"
-#define PIN	"1234"
+#define MODULE	TV_SOFTHSM_MODULE
+#define PIN	TV_P11_PIN
 
 static char dir[] = "/tmp/hs_p11_XXXXXX";
 static char keygen_out[8192];	/* `ssh-keygen -D` output: "type base64 label" lines */
@@ -42,31 +44,6 @@ static const struct tkey tkeys[] = {
 #define NKEYS (sizeof(tkeys) / sizeof(tkeys[0]))
 
 static int
-run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static void
-write_file(const char *name, const char *text, mode_t mode)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static int
 setup_token(void **state)
 {
 	char path[256];
@@ -74,33 +51,12 @@ setup_token(void **state)
 	size_t i, n;
 
 	(void)state;
-	if (access(MODULE, R_OK) != 0 || run("command -v softhsm2-util pkcs11-tool >/dev/null") != 0) {
-		fprintf(stderr, "test_pkcs11: FAIL: softhsm2 (%s) and opensc's pkcs11-tool are "
-		    "required (apt-get install softhsm2 opensc; see .ci/packages)\n", MODULE);
-		return -1;
-	}
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/softhsm2.conf", dir);
-	setenv("SOFTHSM2_CONF", path, 1);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
-	    "log.level = ERROR\n", dir);
-	fclose(f);
-	if (run("mkdir %s/tokens && softhsm2-util --init-token --free --label hs-test --pin "
-	    PIN " --so-pin 5678 >/dev/null", dir) != 0)
+	if (tv_softhsm_token(dir, "hs-test", "test_pkcs11") != 0)
 		return -1;
 	for (i = 0; i < NKEYS; i++)
-		if (run("pkcs11-tool --module " MODULE " --token-label hs-test --login --pin " PIN
-		    " --keypairgen --key-type %s --label %s --id %s >/dev/null 2>&1",
-		    tkeys[i].keytype, tkeys[i].label, tkeys[i].id) != 0) {
-			fprintf(stderr, "pkcs11-tool could not make %s\n", tkeys[i].label);
+		if (tv_p11_keygen("hs-test", tkeys[i].label, tkeys[i].id, tkeys[i].keytype) != 0)
 			return -1;
-		}
-	write_file("pin", PIN "\n", 0600);
-	write_file("badpin", "9999\n", 0600);
-	write_file("openpin", PIN "\n", 0644);
+	tv_write_file(dir, "openpin", PIN "\n", 0644);
 	snprintf(path, sizeof(path), "ssh-keygen -D " MODULE " 2>/dev/null");
 	if ((f = popen(path, "r")) == NULL)
 		return -1;
@@ -113,7 +69,7 @@ static int
 teardown_token(void **state)
 {
 	(void)state;
-	return run("rm -rf %s", dir) == 0 ? 0 : -1;
+	return tv_run("rm -rf %s", dir) == 0 ? 0 : -1;
 }
 
 static hs_err
@@ -156,30 +112,7 @@ assert_same_as_ssh_keygen(const struct hs_key *k, const char *label)
 static void
 check_key(const struct tkey *t, struct hs_key *k)
 {
-	static const uint8_t msg[] = "exchange hash H", other[] = "exchange hash h";
-	struct hs_buf *sig;
-	enum hs_sig_alg got;
-	size_t j;
-
-	assert_int_equal(hs_key_type(k), t->type);
-	assert_true(hs_key_has_private(k));
-	assert_string_equal(hs_key_provider(k), "pkcs11");
-	for (j = 0; j < 3 && t->algs[j] != HS_SIG_UNKNOWN; j++) {
-		assert_int_equal(hs_buf_new(HS_BUF_MAX_DEFAULT, &sig), HS_OK);
-		assert_int_equal(hs_key_sign(k, t->algs[j], msg, sizeof(msg), sig), HS_OK);
-		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), msg, sizeof(msg),
-		    &got), HS_OK);
-		assert_int_equal(got, t->algs[j]);
-		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), other,
-		    sizeof(other), NULL), HS_ERR_SIG);
-		hs_buf_free(sig);
-	}
-	/* A signature algorithm of another key type is refused, not produced. */
-	assert_int_equal(hs_buf_new(HS_BUF_MAX_DEFAULT, &sig), HS_OK);
-	assert_int_not_equal(hs_key_sign(k, t->type == HS_KEY_RSA ? HS_SIG_ED25519 :
-	    HS_SIG_RSA_SHA256, msg, sizeof(msg), sig), HS_OK);
-	assert_int_not_equal(hs_key_sign(k, HS_SIG_RSA_SHA1, msg, sizeof(msg), sig), HS_OK);
-	hs_buf_free(sig);
+	tv_check_key_signs(k, "pkcs11", t->type, 0, t->algs, sizeof(t->algs) / sizeof(t->algs[0]));
 }
 
 static void
@@ -293,7 +226,7 @@ test_module_name(void **state)
 
 	(void)state;
 	snprintf(mdir, sizeof(mdir), "%s/modules", dir);
-	assert_int_equal(run("mkdir -p %s && printf '# test\\n  module: " MODULE "  \\n' "
+	assert_int_equal(tv_run("mkdir -p %s && printf '# test\\n  module: " MODULE "  \\n' "
 	    ">%s/alpha.module && printf 'module: p11-kit-client.so\\n' >%s/rel.module && "
 	    "printf 'critical: no\\nmodule:\\n' >%s/beta.module && "
 	    "printf 'module: /x/libgamma.so\\n' >%s/gamma.conf", mdir, mdir, mdir, mdir, mdir), 0);

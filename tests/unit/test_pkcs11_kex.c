@@ -26,39 +26,13 @@
 #include "hs_key_impl.h"
 #include "hs_pkcs11.h"
 #include "hs_provider.h"
+#include "testvec.h"
 
-#define MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+#define MODULE	TV_SOFTHSM_MODULE
 #define P11KIT_CLIENT	"/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so"
-#define PIN	"1234"
 #define NSIGS	200
 
 static char dir[] = "/tmp/hs_p11kex_XXXXXX";
-
-static int
-run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static int
-write_file(const char *name, const char *text, mode_t mode)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fputs(text, f);
-	fclose(f);
-	return chmod(path, mode);
-}
 
 static int
 setup_token(void **state)
@@ -66,35 +40,14 @@ setup_token(void **state)
 	static const char *const keys[][3] = {
 		{ "sig-a", "11", "EC:prime256v1" }, { "sig-b", "12", "EC:prime256v1" },
 	};
-	char path[256];
-	FILE *f;
 	size_t i;
 
 	(void)state;
-	if (access(MODULE, R_OK) != 0 || run("command -v softhsm2-util pkcs11-tool >/dev/null") != 0) {
-		fprintf(stderr, "test_pkcs11_kex: FAIL: softhsm2 (%s) and opensc's pkcs11-tool are "
-		    "required (apt-get install softhsm2 opensc; see .ci/packages)\n", MODULE);
-		return -1;
-	}
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/softhsm2.conf", dir);
-	setenv("SOFTHSM2_CONF", path, 1);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
-	    "log.level = ERROR\n", dir);
-	fclose(f);
-	if (run("mkdir %s/tokens && softhsm2-util --init-token --free --label hs-kex --pin "
-	    PIN " --so-pin 5678 >/dev/null", dir) != 0)
+	if (tv_softhsm_token(dir, "hs-kex", "test_pkcs11_kex") != 0)
 		return -1;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (run("pkcs11-tool --module " MODULE " --token-label hs-kex --login --pin " PIN
-		    " --keypairgen --key-type %s --label %s --id %s >/dev/null 2>&1", keys[i][2],
-		    keys[i][0], keys[i][1]) != 0)
+		if (tv_p11_keygen("hs-kex", keys[i][0], keys[i][1], keys[i][2]) != 0)
 			return -1;
-	if (write_file("pin", PIN "\n", 0600) != 0 || write_file("badpin", "9999\n", 0600) != 0)
-		return -1;
 	return 0;
 }
 
@@ -102,7 +55,7 @@ static int
 teardown_token(void **state)
 {
 	(void)state;
-	return run("rm -rf %s", dir) == 0 ? 0 : -1;
+	return tv_run("rm -rf %s", dir) == 0 ? 0 : -1;
 }
 
 /* The URI of the token (object attributes optional) with a PIN file from dir. */
@@ -336,12 +289,13 @@ p11kit_server(void)
 
 	snprintf(sock, sizeof(sock), "%s/p11kit.sock", dir);
 	unlink(sock);
-	if (run("p11-kit server -f -n %s -p " MODULE " 'pkcs11:token=hs-kex' >%s/p11kit.log "
+	if (tv_run("p11-kit server -f -n %s -p " MODULE " 'pkcs11:token=hs-kex' >%s/p11kit.log "
 	    "2>&1 & echo $! >%s/p11kit.pid", sock, dir, dir) != 0)
 		return -1;
 	/* Ready when a client sees the token through it (the socket exists before listen()). */
 	for (i = 0; i < 50; i++) {
-		if (run("pkcs11-tool --module " P11KIT_CLIENT " -L 2>/dev/null | grep -q hs-kex") == 0)
+		if (tv_run("pkcs11-tool --module " P11KIT_CLIENT " -L 2>/dev/null | "
+		    "grep -q hs-kex") == 0)
 			return 0;
 		usleep(100000);
 	}
@@ -385,7 +339,7 @@ test_token_removed(void **state)
 	logins = hs_pkcs11_login_count(false);
 	assert_int_equal(hs_key_open(u, NULL, &k, NULL), HS_OK);
 	assert_int_equal(sign_once(k), HS_OK);
-	assert_int_equal(run("p=$(cat %s/p11kit.pid); pkill -P $p; kill $p", dir), 0);
+	assert_int_equal(tv_run("p=$(cat %s/p11kit.pid); pkill -P $p; kill $p", dir), 0);
 	usleep(200000);
 	assert_int_equal(sign_once(k), HS_ERR_PROVIDER);
 	assert_int_equal(sign_once(k), HS_ERR_PROVIDER);	/* looked for again, still gone */
@@ -395,15 +349,15 @@ test_token_removed(void **state)
 	assert_int_equal(sign_once(k), HS_OK);
 	assert_int_equal(hs_pkcs11_login_count(false), logins + 2);	/* once more, once */
 	hs_key_free(k);
-	assert_int_equal(run("p=$(cat %s/p11kit.pid); pkill -P $p; kill $p", dir), 0);
+	assert_int_equal(tv_run("p=$(cat %s/p11kit.pid); pkill -P $p; kill $p", dir), 0);
 
 	/* softhsm2 itself: its token directory taken away and put back. */
 	assert_int_equal(hs_key_open(uri("sig-a", "pin"), NULL, &k, NULL), HS_OK);
 	assert_int_equal(sign_once(k), HS_OK);
-	assert_int_equal(run("mv %s/tokens %s/tokens.away", dir, dir), 0);
+	assert_int_equal(tv_run("mv %s/tokens %s/tokens.away", dir, dir), 0);
 	assert_int_equal(sign_once(k), HS_ERR_PROVIDER);
 	assert_int_equal(sign_once(k), HS_ERR_PROVIDER);
-	assert_int_equal(run("mv %s/tokens.away %s/tokens", dir, dir), 0);
+	assert_int_equal(tv_run("mv %s/tokens.away %s/tokens", dir, dir), 0);
 	sleep(1);
 	assert_int_equal(sign_once(k), HS_OK);
 	hs_key_free(k);
@@ -413,7 +367,7 @@ test_token_removed(void **state)
 static bool
 token_flag(const char *what)
 {
-	return run("pkcs11-tool --module " MODULE " -T 2>/dev/null | grep -q '%s'", what) == 0;
+	return tv_run("pkcs11-tool --module " MODULE " -T 2>/dev/null | grep -q '%s'", what) == 0;
 }
 
 static void

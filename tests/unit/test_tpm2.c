@@ -28,6 +28,8 @@
 #include "hs_log.h"
 #include "hs_provider.h"
 #include "hs_tpm2.h"
+#include "testkey.h"
+#include "testvec.h"
 
 static char dir[] = "/tmp/hs_tpm2_XXXXXX";
 static int port;
@@ -56,52 +58,18 @@ static struct tkey tkeys[] = {
 };
 #define NKEYS (sizeof(tkeys) / sizeof(tkeys[0]))
 
-/* A command line under bash (not sh: the port checks use bash's /dev/tcp). */
-static int
-run(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	pid_t pid;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if ((pid = fork()) == 0) {
-		execl("/bin/bash", "bash", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void
-write_file(const char *name, const char *text, mode_t mode)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
 static int
 swtpm_start(void)
 {
 	int i;
 
-	if (run("swtpm socket --tpm2 --server type=tcp,port=%d,bindaddr=127.0.0.1 --ctrl "
+	if (tv_run("swtpm socket --tpm2 --server type=tcp,port=%d,bindaddr=127.0.0.1 --ctrl "
 	    "type=tcp,port=%d,bindaddr=127.0.0.1 --tpmstate dir=%s/state --flags startup-clear "
 	    "--daemon --pid file=%s/swtpm.pid --log file=%s/swtpm.log", port, port + 1, dir, dir,
 	    dir) != 0)
 		return -1;
 	for (i = 0; i < 50; i++) {	/* the daemon listens before it returns; be patient anyway */
-		if (run("(exec 3<>/dev/tcp/127.0.0.1/%d) 2>/dev/null", port) == 0)
+		if (tv_run("(exec 3<>/dev/tcp/127.0.0.1/%d) 2>/dev/null", port) == 0)
 			return 0;
 		usleep(100000);
 	}
@@ -111,7 +79,7 @@ swtpm_start(void)
 static void
 swtpm_stop(void)
 {
-	(void)run("p=$(cat %s/swtpm.pid 2>/dev/null) && kill $p && for i in $(seq 50); do "
+	(void)tv_run("p=$(cat %s/swtpm.pid 2>/dev/null) && kill $p && for i in $(seq 50); do "
 	    "kill -0 $p 2>/dev/null || break; sleep 0.1; done", dir);
 }
 
@@ -148,19 +116,19 @@ make_key(struct tkey *t)
 	static char blob[NKEYS][512];
 	size_t i = (size_t)(t - tkeys);
 
-	if (run("cd %s && " TOOLS "tpm2_create -Q -C 0x81000000 -G %s -u %s.pub -r %s.priv "
+	if (tv_run("cd %s && " TOOLS "tpm2_create -Q -C 0x81000000 -G %s -u %s.pub -r %s.priv "
 	    "-p file:auth && " TOOLS "tpm2_flushcontext -t", dir, tcti, t->alg, t->name, t->name,
 	    tcti) != 0)
 		return -1;
 	if (t->persistent) {
-		if (run("cd %s && " TOOLS "tpm2_load -Q -C 0x81000000 -u %s.pub -r %s.priv -c %s.ctx "
+		if (tv_run("cd %s && " TOOLS "tpm2_load -Q -C 0x81000000 -u %s.pub -r %s.priv -c %s.ctx "
 		    "&& " TOOLS "tpm2_evictcontrol -Q -C o -c %s.ctx %s && " TOOLS
 		    "tpm2_flushcontext -t && " TOOLS "tpm2_readpublic -Q -c %s -f pem -o %s.pem",
 		    dir, tcti, t->name, t->name, t->name, tcti, t->name, t->uri_key + 7, tcti, tcti,
 		    t->uri_key + 7, t->name) != 0)
 			return -1;
 	} else {
-		if (run("cd %s && " TOOLS "tpm2_load -Q -C 0x81000000 -u %s.pub -r %s.priv -c %s.ctx "
+		if (tv_run("cd %s && " TOOLS "tpm2_load -Q -C 0x81000000 -u %s.pub -r %s.priv -c %s.ctx "
 		    "&& " TOOLS "tpm2_readpublic -Q -c %s.ctx -f pem -o %s.pem && " TOOLS
 		    "tpm2_flushcontext -t", dir, tcti, t->name, t->name, t->name, tcti, t->name,
 		    t->name, tcti) != 0)
@@ -175,7 +143,7 @@ make_key(struct tkey *t)
 		t->uri_key = blob[i];
 	}
 	/* The independent reading of the public key: OpenSSH's own PKCS#8 import. */
-	return run("ssh-keygen -i -m PKCS8 -f %s/%s.pem > %s/%s.ssh", dir, t->name, dir, t->name);
+	return tv_run("ssh-keygen -i -m PKCS8 -f %s/%s.pem > %s/%s.ssh", dir, t->name, dir, t->name);
 }
 
 static int
@@ -184,24 +152,24 @@ setup_tpm(void **state)
 	size_t i;
 
 	(void)state;
-	if (run("command -v swtpm tpm2_createprimary ssh-keygen >/dev/null") != 0) {
+	if (tv_run("command -v swtpm tpm2_createprimary ssh-keygen >/dev/null") != 0) {
 		fprintf(stderr, "test_tpm2: FAIL: swtpm and tpm2-tools are required (apt-get install "
 		    "swtpm swtpm-tools tpm2-tools; see .ci/packages)\n");
 		return -1;
 	}
 	if (mkdtemp(dir) == NULL || (port = pick_port()) < 0 ||
-	    run("mkdir %s/state", dir) != 0 || swtpm_start() != 0) {
+	    tv_run("mkdir %s/state", dir) != 0 || swtpm_start() != 0) {
 		fprintf(stderr, "test_tpm2: cannot start swtpm on port %d (%s/swtpm.log)\n", port,
 		    dir);
 		return -1;
 	}
 	snprintf(tcti, sizeof(tcti), "swtpm:host=127.0.0.1,port=%d", port);
-	write_file("auth", "host-key-auth", 0600);
-	write_file("badauth", "not-the-auth", 0600);
-	write_file("openauth", "host-key-auth", 0644);
+	tv_write_file(dir, "auth", "host-key-auth", 0600);
+	tv_write_file(dir, "badauth", "not-the-auth", 0600);
+	tv_write_file(dir, "openauth", "host-key-auth", 0644);
 	/* The storage parent at 0x81000000; a lenient DA policy so the wrong-auth case cannot lock
 	 * the rest of the run out. */
-	if (run("cd %s && " TOOLS "tpm2_dictionarylockout -Q -s -n 100 -t 1 -l 1 && " TOOLS
+	if (tv_run("cd %s && " TOOLS "tpm2_dictionarylockout -Q -s -n 100 -t 1 -l 1 && " TOOLS
 	    "tpm2_createprimary -Q -C o -G ecc -c prim.ctx && " TOOLS "tpm2_evictcontrol -Q -C o "
 	    "-c prim.ctx 0x81000000 && " TOOLS "tpm2_flushcontext -t", dir, tcti, tcti, tcti,
 	    tcti) != 0) {
@@ -223,7 +191,7 @@ teardown_tpm(void **state)
 {
 	(void)state;
 	swtpm_stop();
-	return run("rm -rf %s", dir) == 0 ? 0 : -1;
+	return tv_run("rm -rf %s", dir) == 0 ? 0 : -1;
 }
 
 static hs_err
@@ -260,30 +228,8 @@ assert_same_as_ssh_keygen(const struct hs_key *k, const struct tkey *t)
 static void
 check_key(const struct tkey *t, struct hs_key *k)
 {
-	static const uint8_t msg[] = "exchange hash H", other[] = "exchange hash h";
-	struct hs_buf *sig;
-	enum hs_sig_alg got;
-	size_t j;
-
-	assert_int_equal(hs_key_type(k), t->type);
-	assert_int_equal(hs_key_bits(k), t->bits);
-	assert_true(hs_key_has_private(k));
-	assert_string_equal(hs_key_provider(k), "tpm2");
-	for (j = 0; j < 2 && t->algs[j] != HS_SIG_UNKNOWN; j++) {
-		assert_int_equal(hs_buf_new(HS_BUF_MAX_DEFAULT, &sig), HS_OK);
-		assert_int_equal(hs_key_sign(k, t->algs[j], msg, sizeof(msg), sig), HS_OK);
-		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), msg, sizeof(msg),
-		    &got), HS_OK);
-		assert_int_equal(got, t->algs[j]);
-		assert_int_equal(hs_key_verify(k, hs_buf_ptr(sig), hs_buf_len(sig), other,
-		    sizeof(other), NULL), HS_ERR_SIG);
-		hs_buf_free(sig);
-	}
-	assert_int_equal(hs_buf_new(HS_BUF_MAX_DEFAULT, &sig), HS_OK);
-	assert_int_not_equal(hs_key_sign(k, t->type == HS_KEY_RSA ? HS_SIG_ECDSA_P256 :
-	    HS_SIG_RSA_SHA256, msg, sizeof(msg), sig), HS_OK);
-	assert_int_not_equal(hs_key_sign(k, HS_SIG_RSA_SHA1, msg, sizeof(msg), sig), HS_OK);
-	hs_buf_free(sig);
+	tv_check_key_signs(k, "tpm2", t->type, t->bits, t->algs,
+	    sizeof(t->algs) / sizeof(t->algs[0]));
 }
 
 static void
@@ -365,7 +311,7 @@ test_shared_context(void **state)
 	assert_int_equal(open_key(&tkeys[0], "auth", &a), HS_OK);
 	assert_int_equal(open_key(&tkeys[3], "auth", &b), HS_OK);
 	assert_int_equal(open_key(&tkeys[1], "auth", &c), HS_OK);
-	assert_int_equal(run("grep -q libtss2-esys /proc/%d/maps", (int)getpid()), 0);
+	assert_int_equal(tv_run("grep -q libtss2-esys /proc/%d/maps", (int)getpid()), 0);
 	hs_key_free(b);
 	check_key(&tkeys[0], a);
 	check_key(&tkeys[1], c);
@@ -373,7 +319,7 @@ test_shared_context(void **state)
 	hs_key_free(c);
 	/* The last context closed: the TSS libraries are unmapped again (hsshd's listener only
 	 * checks its keys and must not keep them). */
-	assert_int_not_equal(run("grep -q libtss2-esys /proc/%d/maps", (int)getpid()), 0);
+	assert_int_not_equal(tv_run("grep -q libtss2-esys /proc/%d/maps", (int)getpid()), 0);
 }
 
 static void

@@ -1,9 +1,13 @@
-/* testvec.c: reader for the vector files under vectors/ (see testvec.h). */
+/* testvec.c: reader for the vector files under vectors/ and the unit tests' fixture helpers (see
+ * testvec.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "testvec.h"
@@ -120,4 +124,118 @@ vec_has(const struct vec *v, const char *name)
 		if (strcmp(v->name[i], name) == 0)
 			return true;
 	return false;
+}
+
+/* ---- fixtures ---- */
+
+/* fmt/ap under bash into cmd; the exit status, or -1 (see testvec.h). */
+static int
+run_v(char *cmd, size_t cap, const char *fmt, va_list ap)
+{
+	pid_t pid;
+	int n, st;
+
+	n = vsnprintf(cmd, cap, fmt, ap);
+	if (n < 0 || (size_t)n >= cap) {
+		fprintf(stderr, "tv_run: command line too long: %.80s...\n", cmd);
+		return -1;
+	}
+	if ((pid = fork()) == 0) {
+		execl("/bin/bash", "bash", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int
+tv_run(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = run_v(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void
+tv_must_run(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = run_v(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (r != 0)
+		fail_msg("command failed (%d): %s", r, cmd);
+}
+
+void
+tv_write_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+
+	assert_true((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path));
+	assert_non_null(f = fopen(path, "w"));
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+bool
+tv_streq_null(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int
+tv_softhsm_token(char *dir, const char *token, const char *test)
+{
+	char path[512];
+	FILE *f;
+
+	if (access(TV_SOFTHSM_MODULE, R_OK) != 0 ||
+	    tv_run("command -v softhsm2-util pkcs11-tool >/dev/null") != 0) {
+		fprintf(stderr, "%s: FAIL: softhsm2 (%s) and opensc's pkcs11-tool are required "
+		    "(apt-get install softhsm2 opensc; see .ci/packages)\n", test, TV_SOFTHSM_MODULE);
+		return -1;
+	}
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/softhsm2.conf", dir);
+	setenv("SOFTHSM2_CONF", path, 1);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
+	    "log.level = ERROR\n", dir);
+	if (fclose(f) != 0)
+		return -1;
+	if (tv_run("mkdir %s/tokens && softhsm2-util --init-token --free --label %s --pin "
+	    TV_P11_PIN " --so-pin 5678 >/dev/null", dir, token) != 0) {
+		fprintf(stderr, "%s: softhsm2-util could not make the token %s\n", test, token);
+		return -1;
+	}
+	tv_write_file(dir, "pin", TV_P11_PIN "\n", 0600);
+	tv_write_file(dir, "badpin", "9999\n", 0600);
+	return 0;
+}
+
+int
+tv_p11_keygen(const char *token, const char *label, const char *id, const char *keytype)
+{
+	if (tv_run("pkcs11-tool --module " TV_SOFTHSM_MODULE " --token-label %s --login --pin "
+	    TV_P11_PIN " --keypairgen --key-type %s --label %s --id %s >/dev/null 2>&1", token,
+	    keytype, label, id) == 0)
+		return 0;
+	fprintf(stderr, "pkcs11-tool could not make %s (%s) in %s\n", label, keytype, token);
+	return -1;
 }

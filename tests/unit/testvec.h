@@ -1,5 +1,8 @@
-/* testvec.h: reader for the vector files under vectors/ (records of "name = value" lines, hex unless
- * the field is a name, separated by blank lines; '#' starts a comment). Shared by the unit tests. */
+/* testvec.h: what the unit tests share: the reader for the vector files under vectors/ (records of
+ * "name = value" lines, hex unless the field is a name, separated by blank lines; '#' starts a
+ * comment), and the fixture helpers (command lines, small files, a softhsm2 token made for the
+ * run). Only libc and cmocka here (hs_testvec is built without the project's include
+ * folders); helpers that need the project's headers are in testkey.h. */
 #ifndef HS_TESTVEC_H
 #define HS_TESTVEC_H
 
@@ -7,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define VEC_MAX 12
 struct vec {
@@ -31,5 +35,31 @@ const char *vec_text(const struct vec *v, const char *name);
 bool vec_has(const struct vec *v, const char *name);
 /* Hex string to a new buffer (caller frees), NULL on a non-hex digit. */
 uint8_t *unhex(const char *s, size_t *len);
+
+/* ---- fixtures ---- */
+
+/* Run a printf-style command line under bash (not sh: tests use bash's /dev/tcp). Returns its
+ * exit status, or -1 when it could not run, was killed, or did not fit in 4 KiB (said on
+ * stderr). */
+int tv_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, failing the test (with the command line) unless it exits 0. */
+void tv_must_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Write text to dir/name and chmod it to mode; any failure fails the test. */
+void tv_write_file(const char *dir, const char *name, const char *text, mode_t mode);
+/* Strings equal, or both NULL. */
+bool tv_streq_null(const char *a, const char *b);
+
+/* softhsm2, for the PKCS#11 tests. */
+#define TV_SOFTHSM_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
+#define TV_P11_PIN		"1234"
+/* A softhsm2 token labelled token, with user PIN TV_P11_PIN, in a new directory made from the
+ * mkdtemp template dir (rewritten in place): dir/softhsm2.conf (exported as $SOFTHSM2_CONF), the
+ * token store dir/tokens, and the PIN files dir/pin (TV_P11_PIN) and dir/badpin (9999), mode 0600.
+ * softhsm2 and opensc's pkcs11-tool are required: without them it says so on stderr, naming test,
+ * and returns -1 (the test fails, it does not skip). Returns 0 when the token is ready. */
+int tv_softhsm_token(char *dir, const char *token, const char *test);
+/* A key pair made in that token by pkcs11-tool (keytype as its --key-type: "EC:prime256v1",
+ * "rsa:3072", ...). Returns 0, or -1 after saying on stderr which key could not be made. */
+int tv_p11_keygen(const char *token, const char *label, const char *id, const char *keytype);
 
 #endif
