@@ -8,33 +8,9 @@
 
 #include "hs_log.h"
 #include "hs_pkcs11_uri.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool
-streq_null(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static bool
-uri_equal(const struct hs_p11uri *a, const struct hs_p11uri *b)
-{
-	return streq_null(a->token, b->token) && streq_null(a->manufacturer, b->manufacturer) &&
-	    streq_null(a->serial, b->serial) && streq_null(a->model, b->model) &&
-	    streq_null(a->lib_manufacturer, b->lib_manufacturer) &&
-	    streq_null(a->lib_description, b->lib_description) &&
-	    streq_null(a->lib_version, b->lib_version) &&
-	    streq_null(a->slot_description, b->slot_description) &&
-	    streq_null(a->slot_manufacturer, b->slot_manufacturer) &&
-	    a->has_slot_id == b->has_slot_id && a->slot_id == b->slot_id &&
-	    streq_null(a->object, b->object) && a->has_id == b->has_id &&
-	    a->id_len == b->id_len && (a->id_len == 0 || memcmp(a->id, b->id, a->id_len) == 0) &&
-	    a->type == b->type && streq_null(a->module_path, b->module_path) &&
-	    streq_null(a->module_name, b->module_name) && streq_null(a->pin_source, b->pin_source);
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Percent-encoding may grow the text past HS_P11URI_MAX; anything else must round-trip. */
 	r = hs_p11uri_format(&a, &t1);
 	if (r == HS_OK) {
-		if (hs_p11uri_parse(t1, &b) != HS_OK || !uri_equal(&a, &b))
+		if (hs_p11uri_parse(t1, &b) != HS_OK || !fz_p11uri_equal(&a, &b))
 			abort();
 		if (hs_p11uri_format(&b, &t2) != HS_OK || strcmp(t1, t2) != 0)
 			abort();

@@ -10,24 +10,17 @@
 
 #include "hs_log.h"
 #include "hs_tpm2.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool
-streq_null(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
 
 static bool
 uri_equal(const struct hs_tpm2uri *a, const struct hs_tpm2uri *b)
 {
 	return a->has_handle == b->has_handle && a->handle == b->handle &&
 	    a->has_parent == b->has_parent && a->parent == b->parent &&
-	    streq_null(a->pub_path, b->pub_path) && streq_null(a->priv_path, b->priv_path) &&
-	    streq_null(a->auth_file, b->auth_file) && streq_null(a->tcti, b->tcti);
+	    fz_streq_null(a->pub_path, b->pub_path) && fz_streq_null(a->priv_path, b->priv_path) &&
+	    fz_streq_null(a->auth_file, b->auth_file) && fz_streq_null(a->tcti, b->tcti);
 }
 
 /* Append v %-escaped where the grammar needs it. */

@@ -189,14 +189,6 @@ tv_write_file(const char *dir, const char *name, const char *text, mode_t mode)
 	assert_int_equal(chmod(path, mode), 0);
 }
 
-bool
-tv_streq_null(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 int
 tv_softhsm_token(char *dir, const char *token, const char *test)
 {

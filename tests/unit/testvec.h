@@ -46,8 +46,6 @@ int tv_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tv_must_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Write text to dir/name and chmod it to mode; any failure fails the test. */
 void tv_write_file(const char *dir, const char *name, const char *text, mode_t mode);
-/* Strings equal, or both NULL. */
-bool tv_streq_null(const char *a, const char *b);
 
 /* softhsm2, for the PKCS#11 tests. */
 #define TV_SOFTHSM_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
