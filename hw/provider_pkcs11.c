@@ -159,9 +159,18 @@ hs_p11_module_reinit(struct hs_p11_module *mod, unsigned epoch)
 	pthread_mutex_lock(&mod->lock);
 	if (mod->epoch != epoch || mod->reiniting)
 		goto out;			/* done (or being done) by another thread */
+	/* At most once a second while a token is away: a caller that comes sooner waits out the
+	 * rest of the second (the token may be back by then) instead of failing at once. */
 	if (mod->last_reinit_ms != 0 && hs_time_ms() - mod->last_reinit_ms < 1000) {
-		r = HS_ERR_AGAIN;		/* at most once a second while a token is away */
-		goto out;
+		long long wait = 1000 - (hs_time_ms() - mod->last_reinit_ms);
+
+		pthread_mutex_unlock(&mod->lock);
+		if (wait > 0)
+			(void)nanosleep(&(struct timespec){ .tv_sec = 0,
+			    .tv_nsec = (long)wait * 1000000L }, NULL);
+		pthread_mutex_lock(&mod->lock);
+		if (mod->epoch != epoch || mod->reiniting)
+			goto out;		/* another thread did it meanwhile */
 	}
 	mod->last_reinit_ms = hs_time_ms();
 	mod->reiniting = true;

@@ -259,6 +259,8 @@ def case_removed(h, tsrv, host, tok_pub, host_pub):
         time.sleep(1)
     h.check("token back: the token key works again without restarting hsshd (try %d of 3)"
             % tries, ok, r.stderr[-300:])
+    # a module re-initialised less than a second before waits out the second, it does not fail
+    h.check("token back: on the first connection", ok and tries == 1, "try %d" % tries)
     h.check("token back: listener alive (same process)", srv.alive())
     text = srv.logtext()
     h.check("removal and return: no sanitizer report in the log", not SANITIZER.search(text))
