@@ -294,3 +294,35 @@ def preauth_children(listener):
             if proc_ids(kid) == [want] * 4:
                 found.append((mon, kid))
     return found
+
+
+def maps_report(listener, port, lib, kex=None):
+    """Which of hsshd's processes map the shared library lib, while a paramiko client is parked
+    after its key exchange (only kex, if given) on port, before its service request. Prints one
+    line each for the listener, the connection's monitor and pre-auth child ("<role> <pid> maps
+    <lib>: True|False"), and "keyd <pids> maps <lib>: True" when exactly one other child of the
+    listener (the host-key service) maps it. Returns 0, or 1 when no pre-auth child showed up."""
+    import paramiko
+    t = paramiko.Transport(("127.0.0.1", port))
+    try:
+        if kex:
+            t.get_security_options().kex = (kex,)
+        t.banner_timeout = 20
+        t.start_client(timeout=20)
+        pairs = wait_for(lambda: len(p := preauth_children(listener)) == 1 and p, 10)
+        if not pairs:
+            print("no pre-auth child found below", listener)
+            return 1
+        mon, child = pairs[0]
+
+        def maps(pid):
+            with open("/proc/%d/maps" % pid) as f:
+                return lib in f.read()
+        # other children: this connection's monitor, maybe an earlier connection's, exiting
+        keyd = [p for p in proc_children(listener) if p != mon and maps(p)]
+        print("keyd", " ".join(map(str, keyd)), "maps %s:" % lib, len(keyd) == 1)
+        for role, pid in (("listener", listener), ("monitor", mon), ("child", child)):
+            print(role, pid, "maps %s:" % lib, maps(pid))
+        return 0
+    finally:
+        t.close()

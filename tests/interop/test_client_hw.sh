@@ -22,35 +22,18 @@
 . "$(dirname "$0")/lib.sh"
 hs_init client_hw
 
-MODULE=/usr/lib/softhsm/libsofthsm2.so
-PIN=1234
-for tool in softhsm2-util pkcs11-tool openssl; do
-	command -v "$tool" >/dev/null || { hs_fail "$tool is required (apt-get install softhsm2 opensc openssl)"; hs_finish; }
+MODULE=$HS_P11MODULE
+for tool in pkcs11-tool openssl; do
+	command -v "$tool" >/dev/null || { hs_fail "$tool is required (apt-get install opensc openssl)"; hs_finish; }
 done
-[ -r "$MODULE" ] || { hs_fail "$MODULE is required (apt-get install softhsm2)"; hs_finish; }
 [ -x "$HSSH" ] || { hs_fail "missing $HSSH"; hs_finish; }
 
-# softhsm2 (and the OpenSSL that pkcs11-helper links) leave a few bytes of libcrypto state unfreed
-# in the processes that load them; only those libraries' leaks are suppressed.
-printf 'leak:libcrypto.so\nleak:libsofthsm2.so\n' >"$T/lsan.supp"
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
-
-export SOFTHSM2_CONF=$T/softhsm2.conf
-printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
-	>"$SOFTHSM2_CONF"
-mkdir "$T/tokens"
-for tok in hs-client hs-helper; do
-	softhsm2-util --init-token --free --label "$tok" --pin "$PIN" --so-pin 5678 >"$T/init_$tok.log" 2>&1 ||
-		hs_fail "softhsm2-util --init-token $tok" "$(tail -n 1 "$T/init_$tok.log")"
-done
-p11tool() { pkcs11-tool --module "$MODULE" --login --pin "$PIN" "$@"; }
+# two tokens; the leaks of softhsm2 and of the OpenSSL pkcs11-helper links are suppressed (lib.sh)
+hs_softhsm_tokens hs-client hs-helper
+p11tool() { pkcs11-tool --module "$MODULE" --login --pin "$HS_P11PIN" "$@"; }
 
 # --- token 1: key pairs made in the token, no certificates ------------------------------------
-for k in ec256:01:EC:prime256v1 rsa3072:02:rsa:3072; do
-	IFS=: read -r label id ktype <<<"$k"
-	p11tool --token-label hs-client --keypairgen --key-type "$ktype" --label "$label" --id "$id" \
-		>"$T/gen_$label.log" 2>&1 || hs_fail "pkcs11-tool makes $label" "$(tail -n 1 "$T/gen_$label.log")"
-done
+hs_p11_keygen hs-client ec256:01:EC:prime256v1 rsa3072:02:rsa:3072
 
 # --- token 2: software keys with self-signed certificates, for pkcs11-helper ------------------
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/hec.pem" 2>"$T/ossl.log"
@@ -71,10 +54,6 @@ for k in hec:11 hrsa:12 hec384:13; do
 	"$SSHKEYGEN" -y -f "$T/$label.pem" >"$T/$label.pub" 2>>"$T/ossl.log" ||
 		hs_fail "ssh-keygen -y reads $label.pem"
 done
-
-printf '%s\n' "$PIN" >"$T/pin"
-printf '9999\n' >"$T/badpin"
-chmod 600 "$T/pin" "$T/badpin"
 
 # Public keys as OpenSSH reads them from both tokens: "type base64 label" lines.
 "$SSHKEYGEN" -D "$MODULE" >"$T/keygen_d.txt" 2>"$T/keygen_d.err" ||
@@ -344,23 +323,7 @@ tpm_section()
 		{ hs_fail "swtpm and tpm2-tools are required (apt-get install swtpm swtpm-tools tpm2-tools)"; return; }
 	mkdir -p "$d/state"
 	# the swtpm TCTI finds the control channel on the next port
-	tport=$(/usr/bin/python3 - <<'EOF'
-import socket
-for _ in range(100):
-    a, b = socket.socket(), socket.socket()
-    a.bind(("127.0.0.1", 0))
-    p = a.getsockname()[1]
-    try:
-        b.bind(("127.0.0.1", p + 1))
-    except OSError:
-        continue
-    finally:
-        a.close()
-        b.close()
-    print(p)
-    break
-EOF
-)
+	tport=$(hs_free_port_pair)
 	cport=$((tport + 1))
 	swtpm socket --tpm2 --server "type=tcp,port=$tport,bindaddr=127.0.0.1" \
 		--ctrl "type=tcp,port=$cport,bindaddr=127.0.0.1" --tpmstate "dir=$d/state" \

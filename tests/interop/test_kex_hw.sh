@@ -21,23 +21,9 @@
 . "$(dirname "$0")/lib.sh"
 hs_init kex_hw
 
-MODULE=/usr/lib/softhsm/libsofthsm2.so
-PIN=1234
-command -v softhsm2-util >/dev/null || { hs_fail "softhsm2-util is required (apt-get install softhsm2)"; hs_finish; }
-[ -r "$MODULE" ] || { hs_fail "$MODULE is required (apt-get install softhsm2)"; hs_finish; }
-
-# softhsm2's OpenSSL state in the processes that load it (see test_pkcs11.sh).
-printf 'leak:libcrypto.so\nleak:libsofthsm2.so\n' >"$T/lsan.supp"
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
-
-export SOFTHSM2_CONF=$T/softhsm2.conf
-printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
-	>"$SOFTHSM2_CONF"
-mkdir "$T/tokens"
-softhsm2-util --init-token --free --label hs-kex --pin "$PIN" --so-pin 5678 >"$T/init.log" 2>&1 ||
-	hs_fail "softhsm2-util --init-token" "$(tail -n 1 "$T/init.log")"
-printf '%s\n' "$PIN" >"$T/pin"
-chmod 600 "$T/pin"
+MODULE=$HS_P11MODULE
+# the token; softhsm2's OpenSSL state in the processes that load it is suppressed (see lib.sh)
+hs_softhsm_tokens hs-kex
 KEXURI="pkcs11:token=hs-kex?module-path=$MODULE&pin-source=file:$T/pin"
 
 hs_keygen ssh-ed25519 "$T/hostkey"
@@ -114,32 +100,7 @@ if hs_start_server hsshd kex "$PORT" "$T/hostkey" -o "KexProvider=$KEXURI"; then
 		hs_fail "rekeys: KEXes after authentication computed by pkcs11" "only $n"; fi
 
 	# --- 5. no network process maps the module ---------------------------------------------
-	HS_INTEROP_DIR=$HS_LIBDIR /usr/bin/python3 - "$HS_SERVER_PID" "$PORT" >"$T/maps.out" 2>&1 <<'EOF'
-import os, sys
-sys.path.insert(0, os.environ["HS_INTEROP_DIR"])
-import paramiko, hslib
-listener, port = int(sys.argv[1]), int(sys.argv[2])
-t = paramiko.Transport(("127.0.0.1", port))
-t.get_security_options().kex = ("ecdh-sha2-nistp256",)
-t.banner_timeout = 20
-t.start_client(timeout=20)          # KEX done in the token; parked before the service request
-pairs = hslib.wait_for(lambda: len(p := hslib.preauth_children(listener)) == 1 and p, 10)
-if not pairs:
-    print("no pre-auth child found below", listener)
-    sys.exit(1)
-mon, child = pairs[0]
-maps = lambda pid: "libsofthsm2" in open("/proc/%d/maps" % pid).read()
-print("listener", listener, "maps libsofthsm2:", maps(listener))
-print("monitor", mon, "maps libsofthsm2:", maps(mon))
-print("child", child, "maps libsofthsm2:", maps(child))
-t.close()
-EOF
-	hs_expect "paramiko ecdh-sha2-nistp256 KEX, pre-auth child found while parked" 0 $?
-	for p in listener monitor child; do
-		hs_expect "$p does not map libsofthsm2" 1 \
-			"$(grep -c "^$p .*libsofthsm2: False" "$T/maps.out")"
-	done
-	[ "$HS_VERBOSE" = 1 ] && sed 's/^/    | /' "$T/maps.out" >&2
+	hs_maps_check "$HS_SERVER_PID" "$PORT" libsofthsm2 0 ecdh-sha2-nistp256
 
 	# --- 7. a client value off the curve ---------------------------------------------------
 	# Raw RFC 5656 4 KEX_ECDH_INIT with Q_C = (1, 1), not a P-256 point: the token refuses it,

@@ -12,37 +12,13 @@
 . "$(dirname "$0")/lib.sh"
 hs_init pkcs11
 
-MODULE=/usr/lib/softhsm/libsofthsm2.so
-PIN=1234
-for tool in softhsm2-util pkcs11-tool; do
-	command -v "$tool" >/dev/null || { hs_fail "$tool is required (apt-get install softhsm2 opensc)"; hs_finish; }
-done
-[ -r "$MODULE" ] || { hs_fail "$MODULE is required (apt-get install softhsm2)"; hs_finish; }
-
-# softhsm2 leaves a few bytes of OpenSSL ASN.1 state unfreed (Ed25519 keys) in the processes that
-# loaded it; hsshd itself does not link libcrypto, so only the module's leaks are suppressed here.
-printf 'leak:libcrypto.so\nleak:libsofthsm2.so\n' >"$T/lsan.supp"
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
+MODULE=$HS_P11MODULE
+command -v pkcs11-tool >/dev/null || { hs_fail "pkcs11-tool is required (apt-get install opensc)"; hs_finish; }
 
 # The token lives in $T; hsshd (started below) inherits SOFTHSM2_CONF.
-export SOFTHSM2_CONF=$T/softhsm2.conf
-printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$T" \
-	>"$SOFTHSM2_CONF"
-mkdir "$T/tokens"
-softhsm2-util --init-token --free --label hs-test --pin "$PIN" --so-pin 5678 >"$T/init.log" 2>&1 ||
-	hs_fail "softhsm2-util --init-token" "$(tail -n 1 "$T/init.log")"
-
-# label id pkcs11-tool key type
-TKEYS="ec256:01:EC:prime256v1 ec384:02:EC:secp384r1 rsa3072:03:rsa:3072 ed25519:04:EC:edwards25519"
-for k in $TKEYS; do
-	IFS=: read -r label id ktype <<<"$k"
-	pkcs11-tool --module "$MODULE" --token-label hs-test --login --pin "$PIN" --keypairgen \
-		--key-type "$ktype" --label "$label" --id "$id" >"$T/gen_$label.log" 2>&1 ||
-		hs_fail "pkcs11-tool makes $label" "$(tail -n 1 "$T/gen_$label.log")"
-done
-printf '%s\n' "$PIN" >"$T/pin"
-printf '9999\n' >"$T/badpin"
-chmod 600 "$T/pin" "$T/badpin"
+hs_softhsm_tokens hs-test
+hs_p11_keygen hs-test ec256:01:EC:prime256v1 ec384:02:EC:secp384r1 rsa3072:03:rsa:3072 \
+	ed25519:04:EC:edwards25519
 install -m 644 "$T/pin" "$T/openpin"
 
 # hs_uri OBJECT [PINFILE] [MODULE]: the HostKey URI of one token object.
@@ -128,38 +104,7 @@ fi
 # --- 4. the pre-auth child never maps the module ---------------------------------------------
 # (before the faults, while the ec256 server is surely up)
 if [ -n "$port" ]; then
-	srvpid=${HS_PIDS[0]}
-	HS_INTEROP_DIR=$HS_LIBDIR /usr/bin/python3 - "$srvpid" "$port" >"$T/maps.out" 2>&1 <<'EOF'
-import os, sys
-sys.path.insert(0, os.environ["HS_INTEROP_DIR"])
-import paramiko, hslib
-listener, port = int(sys.argv[1]), int(sys.argv[2])
-t = paramiko.Transport(("127.0.0.1", port))
-t.banner_timeout = 20
-t.start_client(timeout=20)          # key exchange done; parked before the service request
-pairs = hslib.wait_for(lambda: len(p := hslib.preauth_children(listener)) == 1 and p, 10)
-if not pairs:
-    print("no pre-auth child found below", listener)
-    sys.exit(1)
-mon, child = pairs[0]
-maps = lambda pid: "libsofthsm2" in open("/proc/%d/maps" % pid).read()
-# The host-key service, a child of the listener, is the one process that opens the tokens
-# (other children: this connection's monitor, maybe an earlier connection's, exiting).
-keyd = [p for p in hslib.proc_children(listener) if p != mon and maps(p)]
-print("keyd", " ".join(map(str, keyd)), "maps libsofthsm2:", len(keyd) == 1)
-print("listener", listener, "maps libsofthsm2:", maps(listener))
-print("monitor", mon, "maps libsofthsm2:", maps(mon))
-print("child", child, "maps libsofthsm2:", maps(child))
-t.close()
-EOF
-	hs_expect "pre-auth child found while parked" 0 $?
-	hs_expect "the host-key service maps libsofthsm2" 1 \
-		"$(grep -c '^keyd .*libsofthsm2: True' "$T/maps.out")"
-	for p in listener monitor child; do
-		hs_expect "$p does not map libsofthsm2" 1 \
-			"$(grep -c "^$p .*libsofthsm2: False" "$T/maps.out")"
-	done
-	[ "$HS_VERBOSE" = 1 ] && sed 's/^/    | /' "$T/maps.out" >&2
+	hs_maps_check "${HS_PIDS[0]}" "$port" libsofthsm2 1
 fi
 hs_stop_servers
 

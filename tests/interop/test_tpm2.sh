@@ -21,28 +21,7 @@ for tool in swtpm tpm2_createprimary tpm2_readpublic; do
 done
 
 # --- swtpm ----------------------------------------------------------------------------------
-# Two free consecutive ports: the TPM and, next to it, the control channel tss2's swtpm TCTI uses.
-# (Bound, not only looked up among listeners: a client's ephemeral port blocks a bind as well.)
-pick_ports()
-{
-	/usr/bin/python3 - <<'EOF'
-import socket
-for _ in range(50):
-    a, b = socket.socket(), socket.socket()
-    try:
-        a.bind(("127.0.0.1", 0))
-        p = a.getsockname()[1]
-        b.bind(("127.0.0.1", p + 1))
-        print(p)
-        break
-    except OSError:
-        pass
-    finally:
-        a.close()
-        b.close()
-EOF
-}
-TPORT=$(pick_ports)
+TPORT=$(hs_free_port_pair)
 TCTI="swtpm:host=127.0.0.1,port=$TPORT"
 export TPM2TOOLS_TCTI=$TCTI
 SWTPM_PID=
@@ -173,34 +152,7 @@ if serve ec256 "tpm2:handle=0x81000001;auth-file=$T/auth" "$T/ec256.ssh" ecdsa-s
 		</dev/null 2>"$T/wrong.err")
 	hs_expect "wrong pinned key: ssh exits 255" 255 $?
 	# --- 6. only the host-key service maps libtss2-esys ---
-	HS_INTEROP_DIR=$HS_LIBDIR /usr/bin/python3 - "$HS_SERVER_PID" "$PORT" >"$T/maps.out" 2>&1 <<'EOF'
-import os, sys
-sys.path.insert(0, os.environ["HS_INTEROP_DIR"])
-import paramiko, hslib
-listener, port = int(sys.argv[1]), int(sys.argv[2])
-t = paramiko.Transport(("127.0.0.1", port))
-t.banner_timeout = 20
-t.start_client(timeout=20)
-pairs = hslib.wait_for(lambda: len(p := hslib.preauth_children(listener)) == 1 and p, 10)
-if not pairs:
-    print("no pre-auth child found below", listener)
-    sys.exit(1)
-mon, child = pairs[0]
-maps = lambda pid: "libtss2-esys" in open("/proc/%d/maps" % pid).read()
-keyd = [p for p in hslib.proc_children(listener) if p != mon and maps(p)]
-print("keyd", " ".join(map(str, keyd)), "maps libtss2-esys:", len(keyd) == 1)
-print("listener", listener, "maps libtss2-esys:", maps(listener))
-print("monitor", mon, "maps libtss2-esys:", maps(mon))
-print("child", child, "maps libtss2-esys:", maps(child))
-t.close()
-EOF
-	hs_expect "pre-auth child found while parked" 0 $?
-	hs_expect "the host-key service maps libtss2-esys" 1 \
-		"$(grep -c '^keyd .*libtss2-esys: True' "$T/maps.out")"
-	for p in listener monitor child; do
-		hs_expect "$p does not map libtss2-esys" 1 \
-			"$(grep -c "^$p .*libtss2-esys: False" "$T/maps.out")"
-	done
+	hs_maps_check "$HS_SERVER_PID" "$PORT" libtss2-esys 1
 	stop_server "$HS_SERVER_PID"
 fi
 
