@@ -80,16 +80,11 @@ format(const struct hs_tpm2uri *u)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static bool init;
 	struct hs_tpm2uri a, b;
 	char *s, *t;
 	hs_err r;
 
-	if (!init) {
-		hs_log_init("fuzz", HS_LOG_QUIET, true, 0);
-		init = true;
-	}
-	if ((s = strndup((const char *)data, size)) == NULL)
+	if ((s = fz_input_string(data, size)) == NULL)
 		return 0;
 	r = hs_tpm2uri_parse(s, &a);
 	if (r != HS_OK) {

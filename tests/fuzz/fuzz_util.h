@@ -1,13 +1,29 @@
-/* fuzz_util.h: comparisons the URI fuzz targets (fuzz_pkcs11_uri.c, fuzz_tpm2_uri.c) and
- * test_pkcs11_uri.c share. Header only (static inline): the fuzz targets link no cmocka, so they
+/* fuzz_util.h: the input handling and comparisons that the URI fuzz targets (fuzz_pkcs11_uri.c,
+ * fuzz_tpm2_uri.c) and test_pkcs11_uri.c share. Header only (static inline): the fuzz targets link no cmocka, so they
  * cannot use tests/unit/testvec.c. */
 #ifndef HS_FUZZ_UTIL_H
 #define HS_FUZZ_UTIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "hs_log.h"
 #include "hs_pkcs11_uri.h"
+
+/* The fuzz input as a C string (caller frees; NULL when out of memory), with logging switched to
+ * quiet on the first call so refusals do not flood the run. */
+static inline char *
+fz_input_string(const uint8_t *data, size_t size)
+{
+	static bool init;
+
+	if (!init) {
+		hs_log_init("fuzz", HS_LOG_QUIET, true, 0);
+		init = true;
+	}
+	return strndup((const char *)data, size);
+}
 
 /* Strings equal, or both NULL. */
 static inline bool

@@ -399,14 +399,8 @@ test_wrong_pin(void **state)
 	assert_false(token_flag("user PIN count low"));
 }
 
-/* softhsm2 leaves a few bytes of OpenSSL ASN.1 state behind after C_Finalize; that is the
- * module's, not ours (LeakSanitizer reads this hook in sanitizer builds). */
-const char *__lsan_default_suppressions(void);
-const char *
-__lsan_default_suppressions(void)
-{
-	return "leak:libcrypto.so\nleak:libsofthsm2.so\n";
-}
+/* softhsm2's own leaks (see testvec.h) */
+TV_SOFTHSM_LSAN
 
 int
 main(void)
