@@ -521,6 +521,34 @@ for _ in range(100):
 EOF
 }
 
+# hs_swtpm_start DIR PORT: a swtpm (TPM 2.0) daemon on 127.0.0.1:PORT with its control channel on
+# PORT+1 (see hs_free_port_pair), its state in DIR/state (kept when it is started again), and
+# DIR/swtpm.pid, swtpm.log, swtpm.out. HS_SWTPM_PID is its pid, also stopped with the servers.
+# Returns non-zero when it does not start or listen within 10 s.
+hs_swtpm_start()
+{
+	local d=$1 port=$2
+	HS_SWTPM_PID=
+	mkdir -p "$d/state"
+	swtpm socket --tpm2 --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
+		--ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" --tpmstate "dir=$d/state" \
+		--flags startup-clear --daemon --pid "file=$d/swtpm.pid" --log "file=$d/swtpm.log" \
+		>"$d/swtpm.out" 2>&1 || return 1
+	HS_SWTPM_PID=$(cat "$d/swtpm.pid")
+	HS_PIDS+=("$HS_SWTPM_PID")
+	hs_wait_port "$port" 10
+}
+
+# hs_ssh_pinned PORT KNOWN_HOSTS ARGS...: Debian's ssh to 127.0.0.1:PORT with the identity
+# $T/id_user only, the host key checked strictly against KNOWN_HOSTS, batch mode, bounded.
+hs_ssh_pinned()
+{
+	local port=$1 kh=$2
+	shift 2
+	timeout "$HS_TIMEOUT" "$SSH" -F /dev/null -p "$port" -i "$T/id_user" -o IdentitiesOnly=yes \
+		-o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$kh" "$@"
+}
+
 # hs_maps_check LISTENER PORT LIB [KEYD] [KEX]: while a paramiko client is parked after its key
 # exchange (KEX only, if given) on hsshd's PORT, neither the listener, nor that connection's
 # monitor, nor its pre-auth child maps the shared library LIB; with KEYD=1 the host-key service

@@ -318,20 +318,12 @@ if grep -q 'KexProvider' "$T/kex_bad.err"; then hs_pass "KexProvider with no suc
 # --- 5. keys and KEX in a TPM (swtpm started here) ---------------------------------------------
 tpm_section()
 {
-	local d=$T/tpm tport cport tcti pid uri i
+	local d=$T/tpm tport tcti uri i
 	command -v swtpm >/dev/null && command -v tpm2_createprimary >/dev/null ||
 		{ hs_fail "swtpm and tpm2-tools are required (apt-get install swtpm swtpm-tools tpm2-tools)"; return; }
-	mkdir -p "$d/state"
-	# the swtpm TCTI finds the control channel on the next port
 	tport=$(hs_free_port_pair)
-	cport=$((tport + 1))
-	swtpm socket --tpm2 --server "type=tcp,port=$tport,bindaddr=127.0.0.1" \
-		--ctrl "type=tcp,port=$cport,bindaddr=127.0.0.1" --tpmstate "dir=$d/state" \
-		--flags startup-clear --daemon --pid "file=$d/swtpm.pid" --log "file=$d/swtpm.log" \
-		>"$d/swtpm.out" 2>&1 || { hs_fail "swtpm starts" "$(tail -n 2 "$d/swtpm.out")"; return; }
-	pid=$(cat "$d/swtpm.pid")
-	HS_PIDS+=("$pid")
-	hs_wait_port "$tport" 10 || { hs_fail "swtpm listens on $tport"; return; }
+	hs_swtpm_start "$d" "$tport" ||
+		{ hs_fail "swtpm starts and listens on $tport" "$(tail -n 2 "$d/swtpm.out")"; return; }
 	tcti="swtpm:host=127.0.0.1,port=$tport"
 	printf 'hs-tpm-auth' >"$d/auth"
 	printf 'wrong-auth' >"$d/badauth"

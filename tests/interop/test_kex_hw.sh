@@ -36,8 +36,7 @@ hs_ssh()
 {
 	local port=$1
 	shift
-	timeout "$HS_TIMEOUT" "$SSH" -F /dev/null -p "$port" -i "$T/id_user" -o IdentitiesOnly=yes \
-		-o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$T/kh_$port" "$@"
+	hs_ssh_pinned "$port" "$T/kh_$port" "$@"
 }
 
 # kex_lines LOG METHOD PROVIDER: how many KEXes of METHOD the log says PROVIDER computed (-d

@@ -53,15 +53,6 @@ hs_keygen ssh-ed25519 "$T/id_user"
 hs_authorize "$T/id_user.pub"
 U="$HS_USER@127.0.0.1"
 
-# hs_ssh PORT KNOWN_HOSTS ARGS...: Debian ssh, strict host key checking, bounded run time.
-hs_ssh()
-{
-	local port=$1 kh=$2
-	shift 2
-	timeout "$HS_TIMEOUT" "$SSH" -F /dev/null -p "$port" -i "$T/id_user" -o IdentitiesOnly=yes \
-		-o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$kh" "$@"
-}
-
 # --- 1. logins with each token key -----------------------------------------------------------
 declare -A PORTS=()
 for pair in ec256:ecdsa-sha2-nistp256 ec384:ecdsa-sha2-nistp384 \
@@ -76,7 +67,7 @@ for pair in ec256:ecdsa-sha2-nistp256 ec384:ecdsa-sha2-nistp384 \
 	PORTS[$label]=$port
 	hs_known_hosts "$T/kh_$label" "$port" "$T/tok_$label.pub"
 	for alg in ${algs//,/ }; do
-		out=$(hs_ssh "$port" "$T/kh_$label" -o "HostKeyAlgorithms=$alg" "$U" echo ok \
+		out=$(hs_ssh_pinned "$port" "$T/kh_$label" -o "HostKeyAlgorithms=$alg" "$U" echo ok \
 			</dev/null 2>"$T/ssh_${label}_$alg.err")
 		hs_expect "token key $label, $alg: login + echo ok" ok "$out"
 		[ "$out" = ok ] || hs_show_log "$T/ssh_${label}_$alg.err"
@@ -88,8 +79,8 @@ port=${PORTS[ec256]:-}
 if [ -n "$port" ]; then
 	hs_keygen ecdsa-sha2-nistp256 "$T/other_ec256"
 	hs_known_hosts "$T/kh_wrong" "$port" "$T/other_ec256.pub"
-	out=$(hs_ssh "$port" "$T/kh_wrong" -o HostKeyAlgorithms=ecdsa-sha2-nistp256 "$U" echo ok \
-		</dev/null 2>"$T/wrong.err")
+	out=$(hs_ssh_pinned "$port" "$T/kh_wrong" -o HostKeyAlgorithms=ecdsa-sha2-nistp256 \
+		"$U" echo ok </dev/null 2>"$T/wrong.err")
 	hs_expect "wrong pinned key: ssh exits 255" 255 $?
 	hs_expect "wrong pinned key: no command ran" "" "$out"
 	if grep -qE 'REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed' "$T/wrong.err"; then
@@ -169,7 +160,7 @@ if hs_start_server hsshd mixed "$port" "$T/host_file $bad"; then
 		hs_fail "unknown object: the log names the unusable key" "$(tail -n 2 "$T/mixed.log")"
 	fi
 	hs_known_hosts "$T/kh_mixed" "$port" "$T/host_file.pub"
-	out=$(hs_ssh "$port" "$T/kh_mixed" -o HostKeyAlgorithms=ssh-ed25519 "$U" echo ok \
+	out=$(hs_ssh_pinned "$port" "$T/kh_mixed" -o HostKeyAlgorithms=ssh-ed25519 "$U" echo ok \
 		</dev/null 2>"$T/mixed.err")
 	hs_expect "unknown object: the file key still serves (echo ok)" ok "$out"
 else

@@ -25,16 +25,11 @@ TPORT=$(hs_free_port_pair)
 TCTI="swtpm:host=127.0.0.1,port=$TPORT"
 export TPM2TOOLS_TCTI=$TCTI
 SWTPM_PID=
-mkdir "$T/tpmstate"
 
 swtpm_start()
 {
-	swtpm socket --tpm2 --server "type=tcp,port=$TPORT,bindaddr=127.0.0.1" \
-		--ctrl "type=tcp,port=$((TPORT + 1)),bindaddr=127.0.0.1" --tpmstate "dir=$T/tpmstate" \
-		--flags startup-clear --daemon --pid "file=$T/swtpm.pid" --log "file=$T/swtpm.log" \
-		>"$T/swtpm.out" 2>&1 || return 1
-	SWTPM_PID=$(cat "$T/swtpm.pid")
-	hs_wait_port "$TPORT" 10
+	hs_swtpm_start "$T/tpm" "$TPORT" || return 1
+	SWTPM_PID=$HS_SWTPM_PID
 }
 
 swtpm_stop()
@@ -49,7 +44,7 @@ swtpm_stop()
 }
 trap 'swtpm_stop; hs_cleanup' EXIT
 
-swtpm_start || { hs_fail "swtpm starts" "$(tail -n 2 "$T/swtpm.out")"; hs_finish; }
+swtpm_start || { hs_fail "swtpm starts" "$(tail -n 2 "$T/tpm/swtpm.out")"; hs_finish; }
 
 printf 'tpm-host-key-auth' >"$T/auth"
 printf 'wrong' >"$T/badauth"
@@ -101,26 +96,12 @@ hs_keygen ssh-ed25519 "$T/id_user"
 hs_authorize "$T/id_user.pub"
 U="$HS_USER@127.0.0.1"
 
-hs_ssh()
-{
-	local port=$1 kh=$2
-	shift 2
-	timeout "$HS_TIMEOUT" "$SSH" -F /dev/null -p "$port" -i "$T/id_user" -o IdentitiesOnly=yes \
-		-o BatchMode=yes -o StrictHostKeyChecking=yes -o "UserKnownHostsFile=$kh" "$@"
-}
-
-# stop_server PID: one hsshd, then a fresh swtpm for the next (see the header).
+# stop_server: the hsshd, then a fresh swtpm for the next (see the header).
 stop_server()
 {
-	kill -TERM "$1" 2>/dev/null
-	for _ in $(seq 1 50); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
+	hs_stop_servers
 	swtpm_stop
-	swtpm_start || hs_fail "swtpm starts again" "$(tail -n 2 "$T/swtpm.out")"
+	swtpm_start || hs_fail "swtpm starts again" "$(tail -n 2 "$T/tpm/swtpm.out")"
 }
 
 # serve NAME HOSTKEY PUBFILE ALGS...: hsshd with one TPM host key; one login per algorithm.
@@ -135,7 +116,7 @@ serve()
 	fi
 	hs_known_hosts "$T/kh_$name" "$port" "$pub"
 	for alg in "$@"; do
-		out=$(hs_ssh "$port" "$T/kh_$name" -o "HostKeyAlgorithms=$alg" "$U" echo ok \
+		out=$(hs_ssh_pinned "$port" "$T/kh_$name" -o "HostKeyAlgorithms=$alg" "$U" echo ok \
 			</dev/null 2>"$T/ssh_${name}_$alg.err")
 		hs_expect "$name: $alg host key in the TPM, login + echo ok" ok "$out"
 		[ "$out" = ok ] || hs_show_log "$T/ssh_${name}_$alg.err"
@@ -148,22 +129,22 @@ if serve ec256 "tpm2:handle=0x81000001;auth-file=$T/auth" "$T/ec256.ssh" ecdsa-s
 	# a key ssh has not pinned is refused: the TPM key is what signs
 	hs_keygen ecdsa-sha2-nistp256 "$T/other"
 	hs_known_hosts "$T/kh_wrong" "$PORT" "$T/other.pub"
-	out=$(hs_ssh "$PORT" "$T/kh_wrong" -o HostKeyAlgorithms=ecdsa-sha2-nistp256 "$U" echo ok \
-		</dev/null 2>"$T/wrong.err")
+	out=$(hs_ssh_pinned "$PORT" "$T/kh_wrong" -o HostKeyAlgorithms=ecdsa-sha2-nistp256 \
+		"$U" echo ok </dev/null 2>"$T/wrong.err")
 	hs_expect "wrong pinned key: ssh exits 255" 255 $?
 	# --- 6. only the host-key service maps libtss2-esys ---
 	hs_maps_check "$HS_SERVER_PID" "$PORT" libtss2-esys 1
-	stop_server "$HS_SERVER_PID"
+	stop_server
 fi
 
 # --- 2. RSA-3072 persistent (TCTI in the URI), ECDSA P-384 from tpm2_create's files -----------
 if serve rsa3072 "tpm2:handle=0x81000003;auth-file=$T/auth;tcti=$TCTI" "$T/rsa3072.ssh" \
 	rsa-sha2-256 rsa-sha2-512; then
-	stop_server "$HS_SERVER_PID"
+	stop_server
 fi
 if serve ec384 "tpm2:blob=$T/ec384.pub,$T/ec384.priv;parent=0x81000000;auth-file=$T/auth" \
 	"$T/ec384.ssh" ecdsa-sha2-nistp384; then
-	stop_server "$HS_SERVER_PID"
+	stop_server
 fi
 # the TCTI from sshd_config (TPM2TCTI) wins over an environment that points elsewhere
 port=$(hs_free_port)
@@ -171,10 +152,10 @@ if TPM2TCTI=swtpm:host=127.0.0.1,port=1 hs_start_server hsshd tcticfg "$port" \
 	"tpm2:blob=$T/ec384.pub,$T/ec384.priv;parent=0x81000000;auth-file=$T/auth" \
 	-o "TPM2TCTI=$TCTI"; then
 	hs_known_hosts "$T/kh_tcticfg" "$port" "$T/ec384.ssh"
-	out=$(hs_ssh "$port" "$T/kh_tcticfg" -o HostKeyAlgorithms=ecdsa-sha2-nistp384 "$U" echo ok \
-		</dev/null 2>"$T/ssh_tcticfg.err")
+	out=$(hs_ssh_pinned "$port" "$T/kh_tcticfg" -o HostKeyAlgorithms=ecdsa-sha2-nistp384 \
+		"$U" echo ok </dev/null 2>"$T/ssh_tcticfg.err")
 	hs_expect "TPM2TCTI in the configuration: login + echo ok" ok "$out"
-	stop_server "$HS_SERVER_PID"
+	stop_server
 else
 	hs_fail "hsshd starts with TPM2TCTI in its configuration (environment elsewhere)"
 fi
@@ -186,7 +167,7 @@ if TPM2TCTI=$TCTI hs_start_server hsshd kex "$port" "$T/host_file" -o "KexProvid
 	-o LogLevel=DEBUG1; then
 	hs_known_hosts "$T/kh_kex" "$port" "$T/host_file.pub"
 	for kex in ecdh-sha2-nistp256 ecdh-sha2-nistp384; do
-		out=$(hs_ssh "$port" "$T/kh_kex" -o "KexAlgorithms=$kex" "$U" echo ok </dev/null \
+		out=$(hs_ssh_pinned "$port" "$T/kh_kex" -o "KexAlgorithms=$kex" "$U" echo ok </dev/null \
 			2>"$T/ssh_kex_$kex.err")
 		hs_expect "KexProvider tpm2:tcti=..., $kex: login + echo ok" ok "$out"
 	done
@@ -198,7 +179,7 @@ if TPM2TCTI=$TCTI hs_start_server hsshd kex "$port" "$T/host_file" -o "KexProvid
 				"$(grep -E "KEX $kex" "$T/kex.log" | tail -n 1)"
 		fi
 	done
-	stop_server "$HS_SERVER_PID"
+	stop_server
 else
 	hs_fail "KexProvider tpm2:tcti=...: hsshd starts"
 fi
@@ -224,7 +205,7 @@ else
 	hs_fail "wrong auth: the log gives the TPM's error" "$(tail -n 2 "$T/badauth.log")"
 fi
 swtpm_stop
-swtpm_start || hs_fail "swtpm starts again" "$(tail -n 2 "$T/swtpm.out")"
+swtpm_start || hs_fail "swtpm starts again" "$(tail -n 2 "$T/tpm/swtpm.out")"
 
 # --- 5. client side: hssh -i tpm2:... to Debian's sshd ----------------------------------------
 hs_keygen ssh-ed25519 "$T/sshd_host"
