@@ -147,18 +147,19 @@ self_exe(void)
 
 /* Listener and -t: everything a connection will need must be there before the first one. */
 static int
-check_startup(struct hs_server *srv)
+check_startup(struct hs_server *srv, bool test)
 {
 	if (hs_server_privsep_check() != HS_OK)
 		return 255;
 	if (hs_server_load_hostkeys(srv) != HS_OK)
 		return 255;
-	/* The KexProvider too (hsshd -t included): a token that cannot do it stops start-up here. */
-	if (hs_server_open_kex(srv) != HS_OK) {
+	/* -t checks the KexProvider here; a running server has the host-key service open it (and
+	 * refuses to start if it cannot), so the listener never loads its module. */
+	if (test && hs_server_open_kex(srv) != HS_OK) {
 		hs_server_free_hostkeys(srv);
 		return 255;
 	}
-	if (hs_kex_provider_set(NULL) != HS_OK)	/* closes it: the service opens its own */
+	if (test && hs_kex_provider_set(NULL) != HS_OK)
 		return 255;
 	/* Validated only: the listener never uses them, and the per-connection monitors load their
 	 * own after forking their network children. */
@@ -207,7 +208,7 @@ main(int argc, char **argv)
 		srv.inetd = true;
 		status = hs_server_privsep_check() == HS_OK ?
 		    hs_server_conn_serve(&srv, STDIN_FILENO, STDOUT_FILENO, -1) : 255;
-	} else if ((status = check_startup(&srv)) != 0) {
+	} else if ((status = check_startup(&srv, a.test)) != 0) {
 		status = a.test ? 1 : 255;
 	} else if (!a.test) {
 		if (srv.exe == NULL)
