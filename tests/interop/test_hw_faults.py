@@ -217,6 +217,43 @@ def case_absent(h, host, tok_pub, host_pub):
     h.check("absent token: listener alive", srv.alive())
 
 
+def device_gone(h, srv, what, logpat, kill):
+    """kill() the device under srv's hardware key; a connection pinned to that key must fail at
+    once and cleanly (logged, no crash), the listener and the file key carry on."""
+    kill()
+    mark = len(srv.logtext())
+    t0 = time.monotonic()
+    r = srv.ssh("ecdsa-sha2-nistp256")
+    took = time.monotonic() - t0
+    h.check("%s: a connection pinned to its key fails (ssh exit 255)" % what,
+            r.returncode == 255 and "in" not in r.stdout,
+            "exit %d %s" % (r.returncode, r.stderr[-200:]))
+    h.check("%s: it fails at once, not at a timeout (%.1f s)" % (what, took), took < 10)
+    time.sleep(0.5)
+    after = srv.logtext()[mark:]
+    h.check("%s: hsshd logs a line saying so" % what, re.search(logpat, after, re.I),
+            after[-400:])
+    h.check("%s: no crash or sanitizer report" % what,
+            not SANITIZER.search(after) and not CRASH.search(after), after[-400:])
+    h.check("%s: listener alive" % what, srv.alive())
+    ok, r = srv.logs_in("ssh-ed25519")
+    h.check("%s: the file key still serves" % what, ok, r.stderr[-300:])
+
+
+def device_back(h, srv, what):
+    """The device is back: its key serves again without restarting hsshd. Returns the try that
+    worked (1..3), 0 if none did."""
+    for tries in range(1, 4):
+        ok, r = srv.logs_in("ecdsa-sha2-nistp256")
+        if ok:
+            break
+        time.sleep(1)
+    h.check("%s: the key works again without restarting hsshd (try %d of 3)" % (what, tries),
+            ok, r.stderr[-300:])
+    h.check("%s: listener alive (same process)" % what, srv.alive())
+    return tries if ok else 0
+
+
 def case_removed(h, tsrv, host, tok_pub, host_pub):
     if not h.check("p11-kit server serves the token", tsrv.start()):
         return
@@ -228,40 +265,16 @@ def case_removed(h, tsrv, host, tok_pub, host_pub):
     ok, r = srv.logs_in("ssh-ed25519")
     h.check("token present: login with the file key", ok, r.stderr[-300:])
 
-    tsrv.kill()
-    h.check("token removed: pkcs11-tool no longer lists it", not tsrv.lists_token())
-    mark = len(srv.logtext())
-    t0 = time.monotonic()
-    r = srv.ssh("ecdsa-sha2-nistp256")
-    took = time.monotonic() - t0
-    h.check("token removed: a connection pinned to the token key fails (ssh exit 255)",
-            r.returncode == 255 and "in" not in r.stdout, "exit %d %s" % (r.returncode,
-                                                                        r.stderr[-200:]))
-    h.check("token removed: it fails at once, not at a timeout (%.1f s)" % took, took < 10)
-    time.sleep(0.5)
-    after = srv.logtext()[mark:]
-    h.check("token removed: hsshd logs a pkcs11 line saying so",
-            re.search(r"pkcs11.*(no (matching )?token|CKR_\w+|not found|removed)", after, re.I),
-            after[-400:])
-    h.check("token removed: no crash or sanitizer report",
-            not SANITIZER.search(after) and not CRASH.search(after), after[-400:])
-    h.check("token removed: listener alive", srv.alive())
-    ok, r = srv.logs_in("ssh-ed25519")
-    h.check("token removed: the file key still serves", ok, r.stderr[-300:])
-
+    def remove():
+        tsrv.kill()
+        h.check("token removed: pkcs11-tool no longer lists it", not tsrv.lists_token())
+    device_gone(h, srv, "token removed",
+                r"pkcs11.*(no (matching )?token|CKR_\w+|not found|removed)", remove)
     if not h.check("token back: p11-kit server restarted at the same socket", tsrv.start()):
         return
-    tries = 0
-    for tries in range(1, 4):
-        ok, r = srv.logs_in("ecdsa-sha2-nistp256")
-        if ok:
-            break
-        time.sleep(1)
-    h.check("token back: the token key works again without restarting hsshd (try %d of 3)"
-            % tries, ok, r.stderr[-300:])
+    tries = device_back(h, srv, "token back")
     # a module re-initialised less than a second before waits out the second, it does not fail
-    h.check("token back: on the first connection", ok and tries == 1, "try %d" % tries)
-    h.check("token back: listener alive (same process)", srv.alive())
+    h.check("token back: on the first connection", tries == 1, "try %d" % tries)
     text = srv.logtext()
     h.check("removal and return: no sanitizer report in the log", not SANITIZER.search(text))
     h.stop_servers()
@@ -346,35 +359,10 @@ def case_tpm(h, host, host_pub):
     ok, r = srv.logs_in("ecdsa-sha2-nistp256")
     h.check("swtpm up: login with the TPM key", ok, r.stderr[-300:])
 
-    tpm.kill()
-    mark = len(srv.logtext())
-    t0 = time.monotonic()
-    r = srv.ssh("ecdsa-sha2-nistp256")
-    took = time.monotonic() - t0
-    h.check("swtpm killed: a connection pinned to the TPM key fails (ssh exit 255)",
-            r.returncode == 255 and "in" not in r.stdout, "exit %d" % r.returncode)
-    h.check("swtpm killed: it fails at once, not at a timeout (%.1f s)" % took, took < 10)
-    time.sleep(0.5)
-    after = srv.logtext()[mark:]
-    h.check("swtpm killed: hsshd logs a tpm2 line saying so", re.search(r"tpm2", after),
-            after[-400:])
-    h.check("swtpm killed: no crash or sanitizer report",
-            not SANITIZER.search(after) and not CRASH.search(after), after[-400:])
-    h.check("swtpm killed: listener alive", srv.alive())
-    ok, r = srv.logs_in("ssh-ed25519")
-    h.check("swtpm killed: the file key still serves", ok, r.stderr[-300:])
-
+    device_gone(h, srv, "swtpm killed", r"tpm2", tpm.kill)
     if not h.check("swtpm restarted with the same state and port", tpm.start()):
         return
-    tries = 0
-    for tries in range(1, 4):
-        ok, r = srv.logs_in("ecdsa-sha2-nistp256")
-        if ok:
-            break
-        time.sleep(1)
-    h.check("swtpm back: the TPM key works again without restarting hsshd (try %d of 3)" % tries,
-            ok, r.stderr[-300:])
-    h.check("swtpm back: listener alive (same process)", srv.alive())
+    device_back(h, srv, "swtpm back")
     h.stop_servers()
     tpm.kill()
 
