@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "hs_buf.h"
 #include "hs_crypto.h"
 #include "hs_log.h"
@@ -31,29 +33,6 @@ static const struct {
 	{ HS_KEY_RSA, HS_SIG_RSA_SHA256 },
 	{ HS_KEY_UNKNOWN, HS_SIG_UNKNOWN },
 };
-
-static double
-clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-now_s(void)
-{
-	return clock_s(CLOCK_MONOTONIC);
-}
-
-/* CPU time of the whole process (every thread; softhsm2 signs in the calling thread): on a
- * machine shared with other jobs it counts the signing work, not the waiting for a CPU. */
-static double
-cpu_s(void)
-{
-	return clock_s(CLOCK_PROCESS_CPUTIME_ID);
-}
 
 static enum hs_sig_alg
 alg_for(const struct hs_key *k)

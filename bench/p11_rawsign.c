@@ -20,6 +20,8 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include "bench_clock.h"
+
 struct rawsign {
 	void *dl;
 	CK_FUNCTION_LIST_PTR f;
@@ -27,29 +29,6 @@ struct rawsign {
 	CK_SESSION_HANDLE sess;
 	CK_OBJECT_HANDLE key;
 };
-
-static double
-clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-now_s(void)
-{
-	return clock_s(CLOCK_MONOTONIC);
-}
-
-/* CPU time of the whole process (every thread; softhsm2 signs in the calling thread): on a
- * machine shared with other jobs it counts the signing work, not the waiting for a CPU. */
-static double
-cpu_s(void)
-{
-	return clock_s(CLOCK_PROCESS_CPUTIME_ID);
-}
 
 static int
 fail(const char *what, CK_RV rv)
