@@ -346,6 +346,8 @@ struct hs_monitor {
 	bool violation;			/* a request was refused: end the connection */
 	int pass_fds[3];		/* sent after the reply (SPAWN_OK), then closed */
 	size_t n_pass;
+	struct hs_keyd *own_keyd;	/* -d/-i: this connection's own host-key service */
+	int notify_fd;			/* the listener's "authenticated" pipe, until used */
 };
 
 /* SPAWN (post-auth): start a session program with the monitor's own policy; reply SPAWN_OK and

@@ -174,6 +174,36 @@ notify_authenticated(int *notify_fd)
 	}
 }
 
+/* In a host-key service forked by this monitor: the connection's descriptors are not its own. */
+static void
+own_keyd_drop_fds(void *arg)
+{
+	struct hs_monitor *m = arg;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	close_fd(&m->fd);
+	close_fd(&m->log_fd);
+	close_fd(&m->sigsys_fd);
+	close_fd(&m->notify_fd);
+	/* The client's socket: the service must not keep the TCP connection open. */
+	if (null >= 0) {
+		(void)dup2(null, m->cn.fd_in);
+		(void)dup2(null, m->cn.fd_out);
+		close(null);
+	}
+}
+
+/* Without the listener's service (-d, -i) the monitor starts one for this connection, so that it
+ * holds no private key either and the post-auth process it forks never maps a token module. */
+static hs_err
+own_keyd(struct hs_monitor *m)
+{
+	if (m->srv->keyd_fd >= 0)
+		return HS_OK;
+	HS_GUARD(hs_keyd_start(m->srv, own_keyd_drop_fds, m, &m->own_keyd));
+	return hs_keyd_link(m->own_keyd, &m->srv->keyd_fd);
+}
+
 static void
 monitor_free(struct hs_monitor *m)
 {
@@ -187,6 +217,10 @@ monitor_free(struct hs_monitor *m)
 	hs_auth_ctx_clear(&m->auth);
 	hs_mon_state_clear(&m->st);
 	hs_server_free_hostkeys(m->srv);
+	if (m->own_keyd != NULL) {
+		hs_server_keyd_forget(m->srv);
+		hs_keyd_stop(m->own_keyd);
+	}
 }
 
 int
@@ -194,6 +228,7 @@ hs_server_conn_serve(struct hs_server *srv, int fd_in, int fd_out, int notify_fd
 {
 	struct hs_monitor m = {
 		.srv = srv, .fd = -1, .log_fd = -1, .sigsys_fd = -1, .exit_w = -1, .child = -1,
+		.notify_fd = notify_fd,	/* a copy, for own_keyd_drop_fds; closed below */
 		.cn = { .srv = srv, .fd_in = fd_in, .fd_out = fd_out, .notify_fd = -1 },
 	};
 	int status = HS_EXIT_ERROR;
@@ -215,10 +250,8 @@ hs_server_conn_serve(struct hs_server *srv, int fd_in, int fd_out, int notify_fd
 		    "seccomp filter");
 	if (start_child(&m, notify_fd) != HS_OK)
 		goto out;
-	/* Only now: the child was forked from an address space that never held a private key.
-	 * Without a host-key service (-d, -i) the KEX provider is opened here too. */
-	if (hs_server_load_hostkeys(srv) != HS_OK ||
-	    (srv->keyd_fd < 0 && hs_server_open_kex(srv) != HS_OK)) {
+	/* Only now: the child was forked from an address space that never held a private key. */
+	if (own_keyd(&m) != HS_OK || hs_server_load_hostkeys(srv) != HS_OK) {
 		(void)kill(m.child, SIGKILL);
 		(void)hs_monitor_reap_child(&m);
 		goto out;

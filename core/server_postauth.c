@@ -99,6 +99,8 @@ reap_programs(struct hs_monitor *m, int *st)
 			ended = true;
 			continue;
 		}
+		if (hs_keyd_exited(m->own_keyd, pid, s))	/* -d/-i: its own service died */
+			continue;
 		hs_debug("session program %ld ended, status 0x%x", (long)pid, s);
 		if (m->exit_w >= 0 && hs_mon_exit_write(m->exit_w, pid, s) != HS_OK)
 			hs_debug("post-auth process gone; exit of %ld not passed on", (long)pid);
