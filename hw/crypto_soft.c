@@ -92,6 +92,20 @@ rng_seed(void)
 	return HS_OK;
 }
 
+void
+hs_crypto_enter_error(const char *test, const char *backend)
+{
+	if (!self_test_failed)
+		hs_error("self-test failed: %s on %s", test, backend);
+	self_test_failed = true;
+}
+
+bool
+hs_crypto_error_state(void)
+{
+	return self_test_failed;
+}
+
 /* The first call also runs the software provider's known-answer self-test (it calls back in here,
  * which returns at once). A failed self-test is sticky: the backend refuses every later use. */
 hs_err
@@ -107,8 +121,7 @@ hs_crypto_init(void)
 		wolf_ready = true;
 		HS_GUARD(rng_seed());
 		if (hs_provider_soft.self_test(NULL) != HS_OK) {
-			hs_error("crypto self-test failed; refusing all cryptographic operations");
-			self_test_failed = true;
+			hs_crypto_enter_error("SHA-256 and AES-128-GCM at initialisation", "soft");
 			return HS_ERR_FIPS_STATE;
 		}
 	}

@@ -117,4 +117,10 @@ HS_MUST_USE hs_err hs_kdf_ssh(enum hs_hash_alg alg, const uint8_t *k_enc, size_t
 /* Process-wide initialisation of the backend (DRBG seeding). Idempotent. */
 HS_MUST_USE hs_err hs_crypto_init(void);
 
+/* The sticky FIPS error state (issue 6): once entered, hs_crypto_init and every cryptographic
+ * entry point return HS_ERR_FIPS_STATE for the rest of the process. hs_crypto_enter_error logs
+ * "self-test failed: <test> on <backend>". */
+void hs_crypto_enter_error(const char *test, const char *backend);
+bool hs_crypto_error_state(void);
+
 #endif

@@ -1,0 +1,68 @@
+/* hs_fips.h: FIPS 140-3 style self-tests (issue 6). hardssh is FIPS-oriented, not validated.
+ *
+ * Power-on self-tests (POST) run in every program before any cryptographic service: known-answer
+ * tests (KATs) of every algorithm family on every backend this machine enables (today the
+ * software backend, wolfCrypt; hardware paths register their own rows later). The first failure
+ * puts the process in the sticky error state (hs_crypto_error_state / hs_crypto_enter_error in
+ * hw/hs_crypto.h): every cryptographic entry point then returns HS_ERR_FIPS_STATE, and the
+ * failure is logged as "self-test failed: <test> on <backend>".
+ *
+ * The KAT inputs and expected outputs are compiled in (fips/fips_kat_data.c) and mirror data
+ * files in vectors/fips/ (vectors/README.md names each source); tests/unit/test_fips_kat.c checks
+ * that the two agree.
+ */
+#ifndef HS_FIPS_H
+#define HS_FIPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hs_err.h"
+
+/* One known-answer test. run() computes the output for the compiled-in input and compares it with
+ * the expected value in constant time; HS_OK or HS_ERR_FIPS_STATE (a mismatch), or the error the
+ * primitive returned. */
+struct hs_fips_kat {
+	const char *name;	/* "SHA-256", "AES-256-GCM encrypt", "ECDSA P-256 verify", ... */
+	const char *backend;	/* "soft" (wolfCrypt), later "aesni", "vaes", "armv8", "pkcs11" */
+	bool approved;		/* false for Ed25519, X25519 (tested, not approved) */
+	hs_err (*run)(const struct hs_fips_kat *k);
+	const void *data;	/* the row's vectors (fips_kat_data.c) */
+};
+
+/* The KAT table, in run order; *n receives its length. */
+const struct hs_fips_kat *hs_fips_kats(size_t *n);
+
+/* Fault injection for tests (issue 6): only in builds with -DHS_FIPS_TEST_HOOKS=ON, the
+ * environment variable HS_FIPS_CORRUPT=<kat name> makes that KAT compare against an expected
+ * value with one bit flipped, so it must fail. Without the build option this returns false. */
+bool hs_fips_corrupt(const char *kat_name);
+
+/* One line of the self-test report. */
+struct hs_fips_result {
+	const char *test;	/* KAT name, or "integrity" */
+	const char *backend;
+	bool approved;
+	bool ok;
+	hs_err err;
+	uint64_t usec;		/* wall time of this test */
+};
+
+/* Run the power-on self-tests in table order; cb (may be NULL) sees each result. Stops at the
+ * first failure, which it logs and which enters the sticky error state. HS_OK or
+ * HS_ERR_FIPS_STATE. */
+HS_MUST_USE hs_err hs_fips_selftest(void (*cb)(const struct hs_fips_result *r, void *arg),
+    void *arg);
+
+/* Run the self-tests once per process (later calls return the first call's verdict): what each
+ * program's main calls before any cryptographic service. */
+HS_MUST_USE hs_err hs_fips_post(void);
+
+/* --self-test: run every test and print the report to f, as text (one line per test: test,
+ * backend, result, microseconds, then a summary) or as JSON (also version, FIPS mode, the
+ * approved algorithms). Returns 0 if all passed, 1 otherwise (the program's exit status). */
+int hs_fips_report(FILE *f, bool json, const char *program);
+
+#endif
