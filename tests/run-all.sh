@@ -43,7 +43,7 @@ stage()	# stage NAME COMMAND...: run, record ok/FAIL with the time taken
 build_asan()
 {
 	cmake -S "$SRC" -B "$BUILD_ASAN" -DHS_SANITIZE=ON -DHS_SANDBOX_TEST_HOOKS=ON \
-		-DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+		-DHS_FIPS_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
 		cmake --build "$BUILD_ASAN" -j"$JOBS"
 }
 
