@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hs_crypto.h"
+#include "hs_ct.h"
 #include "hs_key_impl.h"
 #include "hs_log.h"
 #include "hs_mem.h"
@@ -72,6 +73,11 @@ hash_find(enum hs_hash_alg alg)
 #define RAND_POOL_MAX_REQ	64
 
 static uint8_t rand_pool[RAND_POOL];
+/* The continuous test on the DRBG's output (issue 6): each HS_CRT_BLOCK-byte block is compared
+ * with the one before it, across calls; an identical block is a failure (the FIPS 140-2 style
+ * continuous RNG test, kept as a conditional test). Reset when the DRBG is instantiated. */
+static uint8_t crt_last[HS_CRT_BLOCK];
+static bool crt_have;
 static size_t rand_pool_left;
 
 static hs_err
@@ -85,6 +91,8 @@ rng_seed(void)
 	}
 	hs_wipe(rand_pool, sizeof(rand_pool));
 	rand_pool_left = 0;
+	hs_wipe(crt_last, sizeof(crt_last));
+	crt_have = false;
 	if ((ret = wc_InitRng(&rng)) != 0)
 		return hs_soft_wc_fail("DRBG init", ret);
 	rng_ready = true;
@@ -167,14 +175,36 @@ hs_soft_rng_mix(const uint8_t *p, size_t n)
 	return HS_OK;
 }
 
+hs_err
+hs_soft_crt_check(const uint8_t *p, size_t n)
+{
+	for (size_t off = 0; off + HS_CRT_BLOCK <= n; off += HS_CRT_BLOCK) {
+		if (crt_have && hs_ct_memeq(p + off, crt_last, HS_CRT_BLOCK)) {
+			hs_crypto_enter_error("continuous RNG test", "soft");
+			return HS_ERR_FIPS_STATE;
+		}
+		memcpy(crt_last, p + off, HS_CRT_BLOCK);
+		crt_have = true;
+	}
+	return HS_OK;
+}
+
+/* One DRBG generate call, then the continuous test over its output. */
 static hs_err
-random_small(WC_RNG *r, uint8_t *p, size_t n)
+drbg_generate(WC_RNG *r, uint8_t *p, word32 n)
 {
 	int ret;
 
+	if ((ret = wc_RNG_GenerateBlock(r, p, n)) != 0)
+		return hs_soft_wc_fail("DRBG generate", ret);
+	return hs_soft_crt_check(p, n);
+}
+
+static hs_err
+random_small(WC_RNG *r, uint8_t *p, size_t n)
+{
 	if (rand_pool_left < n) {
-		if ((ret = wc_RNG_GenerateBlock(r, rand_pool, sizeof(rand_pool))) != 0)
-			return hs_soft_wc_fail("DRBG generate", ret);
+		HS_GUARD(drbg_generate(r, rand_pool, sizeof(rand_pool)));
 		rand_pool_left = sizeof(rand_pool);
 	}
 	memcpy(p, rand_pool + sizeof(rand_pool) - rand_pool_left, n);
@@ -188,7 +218,6 @@ hs_random(void *p, size_t n)
 {
 	WC_RNG *r = hs_soft_rng();
 	uint8_t *q = p;
-	int ret;
 
 	HS_ENSURE(r != NULL, HS_ERR_PROVIDER);
 	if (n <= RAND_POOL_MAX_REQ)
@@ -197,8 +226,7 @@ hs_random(void *p, size_t n)
 	while (n > 0) {
 		word32 chunk = n > RNG_MAX_BLOCK_LEN ? RNG_MAX_BLOCK_LEN : (word32)n;
 
-		if ((ret = wc_RNG_GenerateBlock(r, q, chunk)) != 0)
-			return hs_soft_wc_fail("DRBG generate", ret);
+		HS_GUARD(drbg_generate(r, q, chunk));
 		q += chunk;
 		n -= chunk;
 	}

@@ -97,6 +97,12 @@ HS_MUST_USE hs_err hs_soft_blob_from_raw(const struct hs_key_raw *raw, struct hs
 /* Parse a blob into raw public components (strict; no private fields filled). */
 HS_MUST_USE hs_err hs_soft_raw_from_blob(const uint8_t *blob, size_t len, struct hs_key_raw *raw);
 
+/* The continuous test on DRBG output (hw/crypto_soft.c): n bytes of fresh output, compared block
+ * by block (HS_CRT_BLOCK bytes) with the block before; a repeat enters the FIPS error state and
+ * returns HS_ERR_FIPS_STATE. Exposed for the unit test that feeds it a repeat. */
+#define HS_CRT_BLOCK	16
+HS_MUST_USE hs_err hs_soft_crt_check(const uint8_t *p, size_t n);
+
 /* KEX of the software provider (hw/soft_kex.c). */
 HS_MUST_USE hs_err hs_soft_kex_keypair(void *ctx, enum hs_kex_method m, struct hs_kex_priv **priv,
     struct hs_buf *pub);

@@ -15,6 +15,7 @@
 #include "testvec.h"
 
 #include "hs_crypto.h"
+#include "hs_key_impl.h"
 #include "hs_mem.h"
 
 static enum hs_hash_alg
@@ -547,6 +548,50 @@ test_wycheproof_hmac(void **state)
 	wy_hmac_file("wycheproof/hmac_sha512.txt", HS_HASH_SHA512);
 }
 
+/* The continuous test on DRBG output (issue 6): a block equal to the one before it, within one
+ * output or across two, enters the sticky error state; then every entry point refuses. Run in a
+ * child, since the error state is for the rest of the process. */
+static int
+crt_child(void)
+{
+	uint8_t a[2 * HS_CRT_BLOCK], b[HS_CRT_BLOCK], out[32];
+
+	if (hs_crypto_init() != HS_OK || hs_crypto_error_state())
+		return 10;
+	memset(a, 0x5a, sizeof(a));
+	a[0] = 1;		/* two different blocks: passes */
+	if (hs_soft_crt_check(a, sizeof(a)) != HS_OK)
+		return 11;
+	memcpy(b, a + HS_CRT_BLOCK, sizeof(b));	/* the same block again, in a new call */
+	if (hs_soft_crt_check(b, sizeof(b)) != HS_ERR_FIPS_STATE || !hs_crypto_error_state())
+		return 12;
+	if (hs_crypto_init() != HS_ERR_FIPS_STATE || hs_random(out, sizeof(out)) == HS_OK ||
+	    hs_hash(HS_HASH_SHA256, "abc", 3, out) == HS_OK)
+		return 13;
+	return 0;
+}
+
+static void
+test_continuous_rng(void **state)
+{
+	uint8_t big[3000];
+	pid_t pid;
+	int st;
+
+	(void)state;
+	/* Real output passes (a repeat of a 128-bit block would be a broken DRBG). */
+	assert_int_equal(hs_random(big, sizeof(big)), HS_OK);
+	assert_int_equal(hs_random(big, 16), HS_OK);
+	assert_false(hs_crypto_error_state());
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(crt_child());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int
 main(void)
 {
@@ -556,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_hmac_sha1),
 		cmocka_unit_test(test_kdf_vectors),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_continuous_rng),
 		cmocka_unit_test(test_aes_ctr_vectors),
 		cmocka_unit_test(test_aes_ctr_roundtrip),
 		cmocka_unit_test(test_aes_gcm_vectors),
