@@ -65,4 +65,13 @@ HS_MUST_USE hs_err hs_fips_post(void);
  * approved algorithms). Returns 0 if all passed, 1 otherwise (the program's exit status). */
 int hs_fips_report(FILE *f, bool json, const char *program);
 
+/* After hs_fips_post: how many tests it ran and their total wall time in microseconds (0 and 0
+ * before the first call). For the one-line start-up summary hsshd logs at INFO. */
+void hs_fips_post_stats(size_t *n_tests, uint64_t *usec);
+
+/* The programs' --self-test option: if an argument is "--self-test", every other argument must be
+ * "--json"; prints the report (hs_fips_report on stdout, or a usage line on stderr) and returns
+ * the exit status, 0 or 1. Returns -1, printing nothing, when "--self-test" is not there. */
+int hs_fips_self_test_cmd(int argc, char **argv, const char *program);
+
 #endif

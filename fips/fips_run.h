@@ -1,0 +1,17 @@
+/* fips_run.h: what the self-test runner (fips_selftest.c) shares with the report (fips_report.c). */
+#ifndef HS_FIPS_RUN_H
+#define HS_FIPS_RUN_H
+
+#include <stdint.h>
+
+#include "hs_fips.h"
+
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t hs_fips_now_usec(void);
+
+/* Run one KAT row and time it; res receives the row's name, backend, approval, verdict, the
+ * error its run() returned (HS_OK on a pass) and the wall time. Does not enter the error state:
+ * the caller decides what a failure means. */
+void hs_fips_run_one(const struct hs_fips_kat *k, struct hs_fips_result *res);
+
+#endif
