@@ -40,6 +40,23 @@ const struct hs_fips_kat *hs_fips_kats(size_t *n);
  * value with one bit flipped, so it must fail. Without the build option this returns false. */
 bool hs_fips_corrupt(const char *kat_name);
 
+/* ---- the software integrity test (fips/fips_integrity.c) ----
+ * Each program carries HS_FIPS_MAC_LEN bytes that the build step (fips/tool/hs_stamp.c, run by
+ * CMake after linking) overwrites with HMAC-SHA-256(HS_FIPS_INTEGRITY_KEY, the program file with
+ * those bytes zeroed). At run time the program reads its own file (/proc/self/exe), finds its
+ * value there exactly once, zeroes it, recomputes and compares. The key is public: the test
+ * detects corruption and accidental change, not an attacker who can rewrite the file. */
+#define HS_FIPS_MAC_LEN	32
+
+/* True iff this program was stamped by the build step. */
+bool hs_fips_integrity_stamped(void);
+/* HS_OK if the program file matches its stamp; HS_ERR_FIPS_STATE on a mismatch, HS_ERR_NOT_FOUND if
+ * the program was never stamped, HS_ERR_IO if it cannot read its file. Logs what failed. */
+HS_MUST_USE hs_err hs_fips_integrity_check(void);
+/* The build step's side: find the placeholder in the file image (exactly once; HS_ERR_FORMAT
+ * otherwise) and write the MAC over it in place. */
+HS_MUST_USE hs_err hs_fips_integrity_stamp(uint8_t *image, size_t len);
+
 /* One line of the self-test report. */
 struct hs_fips_result {
 	const char *test;	/* KAT name, or "integrity" */
