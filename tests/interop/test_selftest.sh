@@ -1,0 +1,193 @@
+#!/bin/bash
+# test_selftest.sh: the FIPS-oriented power-on self-tests of issue 6, with the real programs.
+#  - `--self-test` of hsshd, hssh and hssh-keygen prints one pass line per KAT and exits 0;
+#    `--self-test --json` is valid JSON with passed=true and the same tests;
+#  - a server started normally logs the POST summary, and hssh -v prints it;
+#  - fault injection (binaries built with -DHS_FIPS_TEST_HOOKS=ON, recognised by the string
+#    HS_FIPS_CORRUPT in the binary): for every KAT named by --self-test, HS_FIPS_CORRUPT=<name>
+#    makes hsshd -D exit 255 without listening and hsshd -t exit 1, both logging
+#    "self-test failed: <name> on <backend>"; hssh refuses to connect (the server sees no
+#    connection) and hssh-keygen refuses to make a key, with the same message; --self-test exits
+#    1 with FAIL on exactly that row. Without the hooks the variable must change nothing.
+. "$(dirname "$0")/lib.sh"
+hs_init selftest
+
+PROGS="$HSSHD $HSSH $HSSH_KEYGEN"
+for p in $PROGS; do
+	[ -x "$p" ] || hs_fail "missing binary $p"
+done
+
+# kat_names PROGRAM: the KAT names from its JSON report, one per line.
+kat_names()
+{
+	"$1" --self-test --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["tests"]:
+    print(t["test"])'
+}
+
+# check_json FILE PROGRAM NTESTS FAILED_NAME: the report is valid JSON of the right shape; with
+# FAILED_NAME empty every test passed, else exactly that one failed.
+check_json()
+{
+	/usr/bin/python3 - "$@" <<'EOF'
+import json, sys
+path, prog, n, bad = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+r = json.load(open(path))
+assert r["program"] == prog, r["program"]
+assert r["version"].startswith("hardssh"), r["version"]
+assert r["validated"] is False and isinstance(r["fips_mode"], bool)
+assert len(r["tests"]) == n, (len(r["tests"]), n)
+for t in r["tests"]:
+    assert t["backend"] and isinstance(t["approved"], bool) and isinstance(t["usec"], int)
+    assert t["result"] == ("fail" if t["test"] == bad else "pass"), t
+assert r["passed"] is (bad == ""), r["passed"]
+approved = r["approved_algorithms"]
+assert "ecdh-sha2-nistp256" in approved and "aes256-gcm@openssh.com" in approved
+assert not any("curve25519" in a or "chacha" in a or "ed25519" in a for a in approved)
+EOF
+}
+
+# ---- the reports ----
+mapfile -t NAMES < <(kat_names "$HSSHD")
+N=${#NAMES[@]}
+if [ "$N" -ge 1 ]; then
+	hs_pass "hsshd --self-test --json names $N KATs"
+else
+	hs_fail "hsshd --self-test --json names the KATs" "none"
+fi
+
+for p in $PROGS; do
+	b=$(basename "$p")
+	"$p" --self-test >"$T/$b.report" 2>"$T/$b.report.err"
+	hs_expect "$b --self-test exits 0" 0 $?
+	hs_expect "$b --self-test: one pass line per KAT" "$N" \
+		"$(grep -cE ' pass +[0-9]+$' "$T/$b.report")"
+	hs_expect "$b --self-test: no FAIL line" 0 "$(grep -c ' FAIL ' "$T/$b.report")"
+	for name in "${NAMES[@]}"; do
+		grep -qE "^$(printf '%s' "$name" | sed 's/[][().*+?^$|\\/]/\\&/g') +[a-z0-9]+ +pass" \
+			"$T/$b.report" || hs_fail "$b --self-test: row '$name'"
+	done
+	grep -q "^self-tests passed: $N tests" "$T/$b.report"
+	hs_expect "$b --self-test: summary line" 0 $?
+	"$p" --self-test --json >"$T/$b.json" 2>/dev/null
+	hs_expect "$b --self-test --json exits 0" 0 $?
+	/usr/bin/python3 -m json.tool "$T/$b.json" >/dev/null 2>&1
+	hs_expect "$b --self-test --json is valid JSON" 0 $?
+	check_json "$T/$b.json" "$b" "$N" "" 2>"$T/$b.json.err"
+	hs_expect "$b --self-test --json: passed, $N tests, approved list" 0 $?
+	"$p" --self-test --bogus >/dev/null 2>&1
+	hs_expect "$b --self-test with another argument exits 1" 1 $?
+done
+
+# ---- a server and a client that passed their POST ----
+hs_keygen ecdsa-sha2-nistp256 "$T/host_ecdsa"
+hs_keygen ssh-ed25519 "$T/id_user"
+hs_authorize "$T/id_user.pub"
+: >"$T/known_hosts"
+hs_client_config "$T/ssh_config" "$T/known_hosts" "$T/id_user"
+PORT=$(hs_free_port)
+hs_known_hosts "$T/known_hosts" "$PORT" "$T/host_ecdsa.pub"
+U="$HS_USER@127.0.0.1"
+if hs_start_server hsshd good "$PORT" "$T/host_ecdsa"; then
+	hs_pass "hsshd starts after its self-tests"
+else
+	hs_fail "hsshd starts after its self-tests"
+fi
+grep -q "FIPS self-tests passed ($N tests, " "$T/good.log"
+hs_expect "hsshd logs 'FIPS self-tests passed ($N tests, X ms)'" 0 $?
+grep -q "self-tests passed: $N KATs on soft in [0-9]* us" "$T/good.log"
+hs_expect "hsshd at VERBOSE logs the POST summary" 0 $?
+out=$(timeout "$HS_TIMEOUT" "$HSSH" -v -F "$T/ssh_config" -p "$PORT" "$U" echo reached \
+	</dev/null 2>"$T/hssh_good.err")
+hs_expect "hssh connects after its self-tests" reached "$out"
+grep -q "self-tests passed: $N KATs on soft" "$T/hssh_good.err"
+hs_expect "hssh -v prints the POST summary" 0 $?
+conns=$(grep -c "Connection from" "$T/good.log")
+hs_expect "the server saw the good client's connection" 1 "$conns"
+
+# ---- fault injection ----
+hooks=0
+grep -qa HS_FIPS_CORRUPT "$HSSHD" && grep -qa HS_FIPS_CORRUPT "$HSSH" &&
+	grep -qa HS_FIPS_CORRUPT "$HSSH_KEYGEN" && hooks=1
+if [ "$hooks" = 0 ]; then
+	hs_log "binaries built without HS_FIPS_TEST_HOOKS: HS_FIPS_CORRUPT must change nothing"
+	HS_FIPS_CORRUPT="${NAMES[0]:-SHA-256}" "$HSSHD" --self-test >/dev/null 2>&1
+	hs_expect "without the hooks HS_FIPS_CORRUPT is ignored" 0 $?
+	hs_finish
+fi
+
+hs_server_config "$T/bad.cfg" "$(hs_free_port)" "$T/host_ecdsa"
+echo "PerSourcePenalties no" >>"$T/bad.cfg"
+bad_port=$(sed -n 's/^Port //p' "$T/bad.cfg")
+i=0
+for name in "${NAMES[@]}"; do
+	i=$((i + 1))
+	msg="self-test failed: $name on soft"
+	export HS_FIPS_CORRUPT="$name"
+
+	timeout 10 "$HSSHD" -D -f "$T/bad.cfg" -E "$T/bad_$i.log" </dev/null >"$T/bad_$i.out" 2>&1
+	rc=$?
+	if [ "$rc" = 255 ] && grep -qF "$msg" "$T/bad_$i.log" &&
+		! grep -q "Server listening" "$T/bad_$i.log" &&
+		! ss -Hltn "sport = :$bad_port" | grep -q LISTEN; then
+		hs_pass "[$name] hsshd -D exits 255 without listening, logs the failure"
+	else
+		hs_fail "[$name] hsshd -D refuses to start" "exit $rc, log: $(tail -n 2 "$T/bad_$i.log")"
+	fi
+
+	timeout 10 "$HSSHD" -t -f "$T/bad.cfg" </dev/null >"$T/badt_$i.out" 2>&1
+	rc=$?
+	if [ "$rc" = 1 ] && grep -qF "$msg" "$T/badt_$i.out"; then
+		hs_pass "[$name] hsshd -t exits 1 and says so"
+	else
+		hs_fail "[$name] hsshd -t exits 1 and says so" "exit $rc"
+	fi
+
+	out=$(timeout "$HS_TIMEOUT" "$HSSH" -F "$T/ssh_config" -p "$PORT" "$U" echo reached \
+		</dev/null 2>"$T/hssh_$i.err")
+	rc=$?
+	if [ "$rc" = 255 ] && [ -z "$out" ] && grep -qF "$msg" "$T/hssh_$i.err"; then
+		hs_pass "[$name] hssh refuses to connect and says so"
+	else
+		hs_fail "[$name] hssh refuses to connect" "exit $rc, out '$out'"
+	fi
+
+	timeout 10 "$HSSH_KEYGEN" -q -t ecdsa -N '' -f "$T/key_$i" </dev/null >/dev/null \
+		2>"$T/keygen_$i.err"
+	rc=$?
+	if [ "$rc" != 0 ] && [ ! -e "$T/key_$i" ] && grep -qF "$msg" "$T/keygen_$i.err"; then
+		hs_pass "[$name] hssh-keygen refuses to make a key and says so"
+	else
+		hs_fail "[$name] hssh-keygen refuses to make a key" "exit $rc"
+	fi
+
+	# --self-test of one program per KAT, in turn, as text and as JSON.
+	set -- $PROGS
+	shift $(((i - 1) % 3))
+	b=$(basename "$1")
+	"$1" --self-test >"$T/rep_$i.txt" 2>"$T/rep_$i.err"
+	rc=$?
+	line=$(grep ' FAIL ' "$T/rep_$i.txt")
+	rest=${line#"$name"}
+	if [ "$rc" = 1 ] && [ "$(grep -c ' FAIL ' "$T/rep_$i.txt")" = 1 ] &&
+		[ "$rest" != "$line" ] && [[ "$rest" =~ ^\ +soft\ +FAIL\ +[0-9]+$ ]] &&
+		[ "$(grep -cE ' pass +[0-9]+$' "$T/rep_$i.txt")" = $((N - 1)) ] &&
+		grep -qF "$msg" "$T/rep_$i.err"; then
+		hs_pass "[$name] $b --self-test exits 1, FAIL on that row only"
+	else
+		hs_fail "[$name] $b --self-test exits 1, FAIL on that row only" "exit $rc, '$line'"
+	fi
+	"$1" --self-test --json >"$T/rep_$i.json" 2>/dev/null
+	rc=$?
+	if [ "$rc" = 1 ] && check_json "$T/rep_$i.json" "$b" "$N" "$name" 2>"$T/rep_$i.jerr"; then
+		hs_pass "[$name] $b --self-test --json: passed=false, that row failed"
+	else
+		hs_fail "[$name] $b --self-test --json" "exit $rc, $(tail -n 1 "$T/rep_$i.jerr")"
+	fi
+	unset HS_FIPS_CORRUPT
+done
+
+hs_expect "no refused client reached the server" "$conns" \
+	"$(grep -c "Connection from" "$T/good.log")"
+hs_finish
