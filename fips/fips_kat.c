@@ -314,7 +314,9 @@ run_ecdsa_verify(const struct hs_fips_kat *k)
 	return verify_fixed(k, &raw, v->sig, v->modlen, sig, v->msg);
 }
 
-/* wolfCrypt signs ECDSA with a random k (hs_key_sign), so this row is sign-then-verify. */
+/* hs_key_sign signs ECDSA with a random k, so this row is sign-then-verify. (Debian's wolfSSL
+ * 5.5.4 has wc_ecc_set_deterministic, but it gives RFC 6979's signature only on P-256 and refuses
+ * P-384 and P-521 with ECC_PRIV_KEY_E; and the transport does not sign that way.) */
 static hs_err
 run_ecdsa_sign(const struct hs_fips_kat *k)
 {
@@ -465,38 +467,41 @@ run_drbg(const struct hs_fips_kat *k)
 
 /* ---- the table ---- */
 
-#define KAT(nm, fn, d)		{ .name = nm, .backend = "soft", .approved = true, .run = fn, .data = &d }
-#define KAT_NA(nm, fn, d)	{ .name = nm, .backend = "soft", .approved = false, .run = fn, .data = &d }
+/* One software-backend row; Ed25519 and X25519 are tested but not approved. */
+#define KAT(nm, fn, d, ok)	\
+	{ .name = (nm), .backend = "soft", .approved = (ok), .run = (fn), .data = &(d) }
+#define APPROVED	true
+#define NOT_APPROVED	false
 
 static const struct hs_fips_kat kats[] = {
-	KAT("SHA-256", run_hash, kat_sha_256),
-	KAT("SHA-384", run_hash, kat_sha_384),
-	KAT("SHA-512", run_hash, kat_sha_512),
-	KAT("HMAC-SHA-256", run_hmac, kat_hmac_sha_256),
-	KAT("HMAC-SHA-512", run_hmac, kat_hmac_sha_512),
-	KAT("AES-128-GCM encrypt", run_encrypt, kat_aes_128_gcm),
-	KAT("AES-128-GCM decrypt", run_decrypt, kat_aes_128_gcm),
-	KAT("AES-256-GCM encrypt", run_encrypt, kat_aes_256_gcm),
-	KAT("AES-256-GCM decrypt", run_decrypt, kat_aes_256_gcm),
-	KAT("AES-128-CTR", run_encrypt, kat_aes_128_ctr),
-	KAT("AES-256-CTR", run_encrypt, kat_aes_256_ctr),
-	KAT("SSH KDF (mpint K)", run_kdf, kat_ssh_kdf_mpint_k),
-	KAT("SSH KDF (string K)", run_kdf, kat_ssh_kdf_string_k),
-	KAT("ECDSA P-256 verify", run_ecdsa_verify, kat_ecdsa_p_256),
-	KAT("ECDSA P-256 sign", run_ecdsa_sign, kat_ecdsa_p_256),
-	KAT("ECDSA P-384 verify", run_ecdsa_verify, kat_ecdsa_p_384),
-	KAT("ECDSA P-384 sign", run_ecdsa_sign, kat_ecdsa_p_384),
-	KAT("ECDSA P-521 verify", run_ecdsa_verify, kat_ecdsa_p_521),
-	KAT("ECDSA P-521 sign", run_ecdsa_sign, kat_ecdsa_p_521),
-	KAT("ECDH P-256", run_ecdh, kat_ecdh_p_256),
-	KAT("ECDH P-384", run_ecdh, kat_ecdh_p_384),
-	KAT("DH group14", run_dh, kat_dh_group14),
-	KAT("RSA-2048 sign", run_rsa_sign, kat_rsa_2048),
-	KAT("RSA-2048 verify", run_rsa_verify, kat_rsa_2048),
-	KAT_NA("Ed25519 sign", run_ed25519_sign, kat_ed25519),
-	KAT_NA("Ed25519 verify", run_ed25519_verify, kat_ed25519_verify),
-	KAT_NA("X25519", run_x25519, kat_x25519),
-	KAT("Hash_DRBG", run_drbg, kat_hash_drbg),
+	KAT("SHA-256", run_hash, kat_sha_256, APPROVED),
+	KAT("SHA-384", run_hash, kat_sha_384, APPROVED),
+	KAT("SHA-512", run_hash, kat_sha_512, APPROVED),
+	KAT("HMAC-SHA-256", run_hmac, kat_hmac_sha_256, APPROVED),
+	KAT("HMAC-SHA-512", run_hmac, kat_hmac_sha_512, APPROVED),
+	KAT("AES-128-GCM encrypt", run_encrypt, kat_aes_128_gcm, APPROVED),
+	KAT("AES-128-GCM decrypt", run_decrypt, kat_aes_128_gcm, APPROVED),
+	KAT("AES-256-GCM encrypt", run_encrypt, kat_aes_256_gcm, APPROVED),
+	KAT("AES-256-GCM decrypt", run_decrypt, kat_aes_256_gcm, APPROVED),
+	KAT("AES-128-CTR", run_encrypt, kat_aes_128_ctr, APPROVED),
+	KAT("AES-256-CTR", run_encrypt, kat_aes_256_ctr, APPROVED),
+	KAT("SSH KDF (mpint K)", run_kdf, kat_ssh_kdf_mpint_k, APPROVED),
+	KAT("SSH KDF (string K)", run_kdf, kat_ssh_kdf_string_k, APPROVED),
+	KAT("ECDSA P-256 verify", run_ecdsa_verify, kat_ecdsa_p_256, APPROVED),
+	KAT("ECDSA P-256 sign", run_ecdsa_sign, kat_ecdsa_p_256, APPROVED),
+	KAT("ECDSA P-384 verify", run_ecdsa_verify, kat_ecdsa_p_384, APPROVED),
+	KAT("ECDSA P-384 sign", run_ecdsa_sign, kat_ecdsa_p_384, APPROVED),
+	KAT("ECDSA P-521 verify", run_ecdsa_verify, kat_ecdsa_p_521, APPROVED),
+	KAT("ECDSA P-521 sign", run_ecdsa_sign, kat_ecdsa_p_521, APPROVED),
+	KAT("ECDH P-256", run_ecdh, kat_ecdh_p_256, APPROVED),
+	KAT("ECDH P-384", run_ecdh, kat_ecdh_p_384, APPROVED),
+	KAT("DH group14", run_dh, kat_dh_group14, APPROVED),
+	KAT("RSA-2048 sign", run_rsa_sign, kat_rsa_2048, APPROVED),
+	KAT("RSA-2048 verify", run_rsa_verify, kat_rsa_2048, APPROVED),
+	KAT("Ed25519 sign", run_ed25519_sign, kat_ed25519, NOT_APPROVED),
+	KAT("Ed25519 verify", run_ed25519_verify, kat_ed25519_verify, NOT_APPROVED),
+	KAT("X25519", run_x25519, kat_x25519, NOT_APPROVED),
+	KAT("Hash_DRBG", run_drbg, kat_hash_drbg, APPROVED),
 };
 
 const struct hs_fips_kat *

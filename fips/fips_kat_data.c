@@ -1,6 +1,6 @@
 /* fips_kat_data.c: the compiled-in inputs and expected outputs of the known-answer tests.
- * Generated from the same values as the files in vectors/fips/ (vectors/README.md names each source);
- * tests/unit/test_fips_kat.c checks that the two agree. */
+ * Generated from the same values as the files in vectors/fips/ (vectors/README.md names each
+ * source); tests/unit/test_fips_kat.c checks that the two agree. */
 #include "fips_kat_impl.h"
 
 static const uint8_t sha_256_msg[] = {
