@@ -105,6 +105,10 @@ grep -q "self-tests passed: $N KATs on soft" "$T/hssh_good.err"
 hs_expect "hssh -v prints the POST summary" 0 $?
 conns=$(grep -c "Connection from" "$T/good.log")
 hs_expect "the server saw the good client's connection" 1 "$conns"
+# The per-connection re-execution does not run (or log) the whole set again.
+hs_expect "one POST in the log after a connection" "1 1" \
+	"$(grep -c "FIPS self-tests passed" "$T/good.log") $(grep -c "self-tests passed: $N KATs" \
+	"$T/good.log")"
 
 # ---- fault injection ----
 hooks=0
