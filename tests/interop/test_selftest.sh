@@ -9,6 +9,7 @@
 #    "self-test failed: <name> on <backend>"; hssh refuses to connect (the server sees no
 #    connection) and hssh-keygen refuses to make a key, with the same message; --self-test exits
 #    1 with FAIL on exactly that row. Without the hooks the variable must change nothing.
+#  - when the build stamped hsshd (integrity test), a copy with one bit flipped refuses to start.
 . "$(dirname "$0")/lib.sh"
 hs_init selftest
 
@@ -49,16 +50,24 @@ EOF
 }
 
 # ---- the reports ----
-mapfile -t NAMES < <(kat_names "$HSSHD")
+# Each program's own list (an integrity row comes first in a program the build stamped).
+for p in $PROGS; do
+	kat_names "$p" >"$T/names_$(basename "$p")"
+done
+mapfile -t NAMES <"$T/names_hsshd"
 N=${#NAMES[@]}
 if [ "$N" -ge 1 ]; then
-	hs_pass "hsshd --self-test --json names $N KATs"
+	hs_pass "hsshd --self-test --json names $N tests"
 else
-	hs_fail "hsshd --self-test --json names the KATs" "none"
+	hs_fail "hsshd --self-test --json names the tests" "none"
 fi
+# has_test PROGRAM NAME: the program runs that test.
+has_test() { grep -qxF -- "$2" "$T/names_$(basename "$1")"; }
 
 for p in $PROGS; do
 	b=$(basename "$p")
+	mapfile -t NAMES <"$T/names_$b"
+	N=${#NAMES[@]}
 	"$p" --self-test >"$T/$b.report" 2>"$T/$b.report.err"
 	hs_expect "$b --self-test exits 0" 0 $?
 	hs_expect "$b --self-test: one pass line per KAT" "$N" \
@@ -80,6 +89,10 @@ for p in $PROGS; do
 	hs_expect "$b --self-test with another argument exits 1" 1 $?
 done
 
+mapfile -t NAMES <"$T/names_hsshd"
+N=${#NAMES[@]}
+K=$(grep -vcxF integrity "$T/names_hsshd")
+
 # ---- a server and a client that passed their POST ----
 hs_keygen ecdsa-sha2-nistp256 "$T/host_ecdsa"
 hs_keygen ssh-ed25519 "$T/id_user"
@@ -96,19 +109,44 @@ else
 fi
 grep -q "FIPS self-tests passed ($N tests, " "$T/good.log"
 hs_expect "hsshd logs 'FIPS self-tests passed ($N tests, X ms)'" 0 $?
-grep -q "self-tests passed: $N KATs on soft in [0-9]* us" "$T/good.log"
+grep -q "self-tests passed: $K KATs on soft in [0-9]* us" "$T/good.log"
 hs_expect "hsshd at VERBOSE logs the POST summary" 0 $?
 out=$(timeout "$HS_TIMEOUT" "$HSSH" -v -F "$T/ssh_config" -p "$PORT" "$U" echo reached \
 	</dev/null 2>"$T/hssh_good.err")
 hs_expect "hssh connects after its self-tests" reached "$out"
-grep -q "self-tests passed: $N KATs on soft" "$T/hssh_good.err"
+grep -q "self-tests passed: $(grep -vcxF integrity "$T/names_hssh") KATs on soft" \
+	"$T/hssh_good.err"
 hs_expect "hssh -v prints the POST summary" 0 $?
 conns=$(grep -c "Connection from" "$T/good.log")
 hs_expect "the server saw the good client's connection" 1 "$conns"
 # The per-connection re-execution does not run (or log) the whole set again.
 hs_expect "one POST in the log after a connection" "1 1" \
-	"$(grep -c "FIPS self-tests passed" "$T/good.log") $(grep -c "self-tests passed: $N KATs" \
+	"$(grep -c "FIPS self-tests passed" "$T/good.log") $(grep -c "self-tests passed: $K KATs" \
 	"$T/good.log")"
+
+hs_server_config "$T/bad.cfg" "$(hs_free_port)" "$T/host_ecdsa"
+echo "PerSourcePenalties no" >>"$T/bad.cfg"
+bad_port=$(sed -n 's/^Port //p' "$T/bad.cfg")
+
+# ---- a changed program file (only when the build stamped hsshd) ----
+if has_test "$HSSHD" integrity; then
+	cp "$HSSHD" "$T/hsshd.copy"
+	/usr/bin/python3 -c '
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+d[-1] ^= 0x01  # the section header table: not loaded, so only the integrity test sees it
+open(p, "wb").write(d)' "$T/hsshd.copy"
+	timeout 10 "$T/hsshd.copy" -D -f "$T/bad.cfg" -E "$T/flip.log" </dev/null >"$T/flip.out" 2>&1
+	rc=$?
+	if [ "$rc" = 255 ] && grep -qF "self-test failed: integrity on soft" "$T/flip.log"; then
+		hs_pass "hsshd with the last bit of its file flipped refuses to start"
+	else
+		hs_fail "hsshd with the last bit of its file flipped refuses to start" "exit $rc"
+	fi
+else
+	hs_log "hsshd is not stamped by the build: no integrity test to check"
+fi
 
 # ---- fault injection ----
 hooks=0
@@ -121,15 +159,10 @@ if [ "$hooks" = 0 ]; then
 	hs_finish
 fi
 
-hs_server_config "$T/bad.cfg" "$(hs_free_port)" "$T/host_ecdsa"
-echo "PerSourcePenalties no" >>"$T/bad.cfg"
-bad_port=$(sed -n 's/^Port //p' "$T/bad.cfg")
-i=0
-for name in "${NAMES[@]}"; do
-	i=$((i + 1))
-	msg="self-test failed: $name on soft"
-	export HS_FIPS_CORRUPT="$name"
 
+# Each check runs with HS_FIPS_CORRUPT=$name exported; $msg is the line that must be logged.
+check_server()
+{
 	timeout 10 "$HSSHD" -D -f "$T/bad.cfg" -E "$T/bad_$i.log" </dev/null >"$T/bad_$i.out" 2>&1
 	rc=$?
 	if [ "$rc" = 255 ] && grep -qF "$msg" "$T/bad_$i.log" &&
@@ -139,7 +172,6 @@ for name in "${NAMES[@]}"; do
 	else
 		hs_fail "[$name] hsshd -D refuses to start" "exit $rc, log: $(tail -n 2 "$T/bad_$i.log")"
 	fi
-
 	timeout 10 "$HSSHD" -t -f "$T/bad.cfg" </dev/null >"$T/badt_$i.out" 2>&1
 	rc=$?
 	if [ "$rc" = 1 ] && grep -qF "$msg" "$T/badt_$i.out"; then
@@ -147,7 +179,10 @@ for name in "${NAMES[@]}"; do
 	else
 		hs_fail "[$name] hsshd -t exits 1 and says so" "exit $rc"
 	fi
+}
 
+check_client()
+{
 	out=$(timeout "$HS_TIMEOUT" "$HSSH" -F "$T/ssh_config" -p "$PORT" "$U" echo reached \
 		</dev/null 2>"$T/hssh_$i.err")
 	rc=$?
@@ -156,7 +191,10 @@ for name in "${NAMES[@]}"; do
 	else
 		hs_fail "[$name] hssh refuses to connect" "exit $rc, out '$out'"
 	fi
+}
 
+check_keygen()
+{
 	timeout 10 "$HSSH_KEYGEN" -q -t ecdsa -N '' -f "$T/key_$i" </dev/null >/dev/null \
 		2>"$T/keygen_$i.err"
 	rc=$?
@@ -165,30 +203,48 @@ for name in "${NAMES[@]}"; do
 	else
 		hs_fail "[$name] hssh-keygen refuses to make a key" "exit $rc"
 	fi
+}
 
-	# --self-test of one program per KAT, in turn, as text and as JSON.
-	set -- $PROGS
-	shift $(((i - 1) % 3))
-	b=$(basename "$1")
-	"$1" --self-test >"$T/rep_$i.txt" 2>"$T/rep_$i.err"
+# check_report PROGRAM: --self-test exits 1 with FAIL on that row only, as text and as JSON.
+check_report()
+{
+	local p=$1 b n line rest
+	b=$(basename "$p")
+	n=$(wc -l <"$T/names_$b")
+	"$p" --self-test >"$T/rep_$i.txt" 2>"$T/rep_$i.err"
 	rc=$?
 	line=$(grep ' FAIL ' "$T/rep_$i.txt")
 	rest=${line#"$name"}
 	if [ "$rc" = 1 ] && [ "$(grep -c ' FAIL ' "$T/rep_$i.txt")" = 1 ] &&
 		[ "$rest" != "$line" ] && [[ "$rest" =~ ^\ +soft\ +FAIL\ +[0-9]+$ ]] &&
-		[ "$(grep -cE ' pass +[0-9]+$' "$T/rep_$i.txt")" = $((N - 1)) ] &&
+		[ "$(grep -cE ' pass +[0-9]+$' "$T/rep_$i.txt")" = $((n - 1)) ] &&
 		grep -qF "$msg" "$T/rep_$i.err"; then
 		hs_pass "[$name] $b --self-test exits 1, FAIL on that row only"
 	else
 		hs_fail "[$name] $b --self-test exits 1, FAIL on that row only" "exit $rc, '$line'"
 	fi
-	"$1" --self-test --json >"$T/rep_$i.json" 2>/dev/null
+	"$p" --self-test --json >"$T/rep_$i.json" 2>/dev/null
 	rc=$?
-	if [ "$rc" = 1 ] && check_json "$T/rep_$i.json" "$b" "$N" "$name" 2>"$T/rep_$i.jerr"; then
+	if [ "$rc" = 1 ] && check_json "$T/rep_$i.json" "$b" "$n" "$name" 2>"$T/rep_$i.jerr"; then
 		hs_pass "[$name] $b --self-test --json: passed=false, that row failed"
 	else
 		hs_fail "[$name] $b --self-test --json" "exit $rc, $(tail -n 1 "$T/rep_$i.jerr")"
 	fi
+}
+
+read -r -a PROG_LIST <<<"$PROGS"
+i=0
+for name in "${NAMES[@]}"; do
+	i=$((i + 1))
+	msg="self-test failed: $name on soft"
+	export HS_FIPS_CORRUPT="$name"
+	check_server
+	has_test "$HSSH" "$name" && check_client
+	has_test "$HSSH_KEYGEN" "$name" && check_keygen
+	# --self-test of one program per test, in turn (hsshd if that one lacks the test).
+	p=${PROG_LIST[$(((i - 1) % 3))]}
+	has_test "$p" "$name" || p=$HSSHD
+	check_report "$p"
 	unset HS_FIPS_CORRUPT
 done
 
