@@ -311,6 +311,77 @@ hs_algs_validate(enum hs_alg_family fam, const char *list, char **bad)
 	return HS_OK;
 }
 
+/* The FIPS mode approved list: Fedora's FIPS crypto policy for OpenSSH (issue 6), by family.
+ * The order within a family does not matter: defaults keep the default order. */
+static const struct {
+	enum hs_alg_family fam;
+	const char *name;
+} fips_approved[] = {
+	{ HS_ALGS_KEX, "ecdh-sha2-nistp256" },
+	{ HS_ALGS_KEX, "ecdh-sha2-nistp384" },
+	{ HS_ALGS_KEX, "ecdh-sha2-nistp521" },
+	{ HS_ALGS_KEX, "diffie-hellman-group14-sha256" },
+	{ HS_ALGS_KEX, "diffie-hellman-group16-sha512" },
+	{ HS_ALGS_CIPHER, "aes256-gcm@openssh.com" },
+	{ HS_ALGS_CIPHER, "aes128-gcm@openssh.com" },
+	{ HS_ALGS_CIPHER, "aes256-ctr" },
+	{ HS_ALGS_CIPHER, "aes128-ctr" },
+	{ HS_ALGS_MAC, "hmac-sha2-256" },
+	{ HS_ALGS_MAC, "hmac-sha2-512" },
+	{ HS_ALGS_MAC, "hmac-sha2-256-etm@openssh.com" },
+	{ HS_ALGS_MAC, "hmac-sha2-512-etm@openssh.com" },
+	{ HS_ALGS_HOSTKEY, "ecdsa-sha2-nistp256" },
+	{ HS_ALGS_HOSTKEY, "ecdsa-sha2-nistp384" },
+	{ HS_ALGS_HOSTKEY, "ecdsa-sha2-nistp521" },
+	{ HS_ALGS_HOSTKEY, "rsa-sha2-256" },
+	{ HS_ALGS_HOSTKEY, "rsa-sha2-512" },
+};
+
+bool
+hs_algs_fips_approved_n(enum hs_alg_family fam, const char *name, size_t len)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(fips_approved) / sizeof(fips_approved[0]);
+	    i++)
+		if (fips_approved[i].fam == fam && strlen(fips_approved[i].name) == len &&
+		    memcmp(fips_approved[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+bool
+hs_algs_fips_approved(enum hs_alg_family fam, const char *name)
+{
+	return name != NULL && hs_algs_fips_approved_n(fam, name, strlen(name));
+}
+
+hs_err
+hs_algs_fips_list(enum hs_alg_family fam, char **list, bool configured, char **bad)
+{
+	char res[ALGS_MAX_LIST] = "";
+	const char *p, *c;
+	size_t len;
+
+	if (bad != NULL)
+		*bad = NULL;
+	p = (*list != NULL && configured) ? *list : hs_algs_default(fam);
+	while (*p != '\0') {
+		c = strchr(p, ',');
+		len = c ? (size_t)(c - p) : strlen(p);
+		if (hs_algs_fips_approved_n(fam, p, len))
+			HS_GUARD(list_add(res, p, len));
+		else if (configured)
+			return set_bad(bad, p, len);
+		if (c == NULL)
+			break;
+		p = c + 1;
+	}
+	HS_ENSURE(res[0] != '\0', HS_ERR_CONFIG);
+	free(*list);
+	if ((*list = hs_strdup(res)) == NULL)
+		return HS_ERR_ALLOC;
+	return HS_OK;
+}
+
 void
 hs_algs_print(enum hs_alg_family fam, FILE *f)
 {

@@ -55,6 +55,7 @@ static const struct cf_kw cf_keywords[] = {
 	{ .name = "Compression", .type = CF_COMPRESSION, .off = F(compression), .choices = cf_flag },
 	{ .name = "ConnectionAttempts", .type = CF_INT, .off = F(connection_attempts) },
 	{ .name = "ConnectTimeout", .type = CF_TIME, .off = F(connect_timeout) },
+	{ .name = "FIPSMode", .type = CF_ENUM, .off = F(fips_mode), .choices = cf_flag },
 	{ .name = "ForwardAgent", .type = CF_ENUM, .off = F(forward_agent), .choices = cf_flag },
 	{ .name = "HashKnownHosts", .type = CF_ENUM, .off = F(hash_known_hosts), .choices = cf_flag },
 	{ .name = "IdentitiesOnly", .type = CF_ENUM, .off = F(identities_only), .choices = cf_flag },

@@ -10,6 +10,7 @@
 #include "client_impl.h"
 #include "hs_algs.h"
 #include "hs_client_config.h"
+#include "hs_fips.h"
 #include "hs_mem.h"
 
 #define HS_EXPAND_MAX	4096
@@ -178,6 +179,7 @@ finalize_scalars(struct hs_client_config *c)
 	default_int(&c->strict_hostkey, HS_SHK_ASK);
 	default_int(&c->hash_known_hosts, 0);
 	default_int(&c->pubkey_auth, 1);
+	c->fips_mode = c->fips_mode == 1 || hs_fips_mode_system();
 	default_int(&c->password_auth, 1);
 	default_int(&c->kbdint_auth, 1);
 	default_int(&c->batch_mode, 0);
@@ -228,15 +230,17 @@ finalize_algs(struct hs_client_config *c)
 	const struct {
 		size_t off;
 		enum hs_alg_family fam;
-		const char *msg;
+		const char *msg, *kw;
 	} lists[] = {
-		{ offsetof(struct hs_client_config, kex_algs), HS_ALGS_KEX, "Bad SSH2 KexAlgorithms" },
-		{ offsetof(struct hs_client_config, ciphers), HS_ALGS_CIPHER, "Bad SSH2 cipher spec" },
-		{ offsetof(struct hs_client_config, macs), HS_ALGS_MAC, "Bad SSH2 MAC spec" },
+		{ offsetof(struct hs_client_config, kex_algs), HS_ALGS_KEX, "Bad SSH2 KexAlgorithms",
+		  "KexAlgorithms" },
+		{ offsetof(struct hs_client_config, ciphers), HS_ALGS_CIPHER, "Bad SSH2 cipher spec",
+		  "Ciphers" },
+		{ offsetof(struct hs_client_config, macs), HS_ALGS_MAC, "Bad SSH2 MAC spec", "MACs" },
 		{ offsetof(struct hs_client_config, hostkey_algs), HS_ALGS_HOSTKEY,
-		  "Bad HostKeyAlgorithms" },
+		  "Bad HostKeyAlgorithms", "HostKeyAlgorithms" },
 		{ offsetof(struct hs_client_config, pubkey_algs), HS_ALGS_HOSTKEY,
-		  "Bad PubkeyAcceptedAlgorithms" },
+		  "Bad PubkeyAcceptedAlgorithms", "PubkeyAcceptedAlgorithms" },
 	};
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
@@ -247,6 +251,16 @@ finalize_algs(struct hs_client_config *c)
 			fprintf(stderr, "%s: %s '%s'.\n", HS_PROGNAME, lists[i].msg,
 			    bad ? bad : (*f ? *f : ""));
 			free(bad);
+			return HS_ERR_CONFIG;
+		}
+		/* FIPS mode (issue 6): defaults shrink to the approved ones; a configured list must
+		 * name only approved algorithms. */
+		if (c->fips_mode == 1 && hs_algs_fips_list(lists[i].fam, &out, *f != NULL, &bad)
+		    != HS_OK) {
+			fprintf(stderr, "%s: FIPSMode: %s names %s, which is not approved\n",
+			    HS_PROGNAME, lists[i].kw, bad ? bad : "?");
+			free(bad);
+			free(out);
 			return HS_ERR_CONFIG;
 		}
 		free(*f);

@@ -26,4 +26,15 @@ void hs_algs_print(enum hs_alg_family fam, FILE *f);
 /* True iff name is in the comma list. */
 bool hs_algs_list_has(const char *list, const char *name, size_t name_len);
 
+/* FIPS mode (issue 6): true iff name is on the approved list of the family (one table in algs.c,
+ * Fedora's FIPS policy for OpenSSH). */
+bool hs_algs_fips_approved(enum hs_alg_family fam, const char *name);
+bool hs_algs_fips_approved_n(enum hs_alg_family fam, const char *name, size_t len);
+/* FIPS mode on an expanded list *list: if configured, every name must be approved (else
+ * HS_ERR_CONFIG and *bad, if not NULL, a copy of the first one that is not, caller frees) and the
+ * list stays; otherwise *list is replaced by the approved subset of the defaults, in default
+ * order. */
+HS_MUST_USE hs_err hs_algs_fips_list(enum hs_alg_family fam, char **list, bool configured,
+    char **bad);
+
 #endif

@@ -41,6 +41,7 @@ struct hs_client_config {
 	int strict_hostkey;		/* enum hs_strict_hostkey */
 	int hash_known_hosts;
 	char *kex_algs, *ciphers, *macs, *hostkey_algs, *pubkey_algs;
+	int fips_mode;		/* FIPSMode (issue 6); after finalize also 1 if the kernel is in FIPS mode */
 	int pubkey_auth, password_auth, kbdint_auth;
 	char *preferred_auth;
 	int batch_mode;

@@ -112,6 +112,9 @@ struct hs_server_config {
 	 * "soft" after finish); KexProviderFallback lets methods the device lacks run in software. */
 	char *kex_provider;
 	int kex_provider_fallback;
+	/* FIPSMode (issue 6): 1 after finish if FIPSMode yes or the kernel is in FIPS mode; the
+	 * algorithm lists are then the approved ones. */
+	int fips_mode;
 	char *tpm2_tcti;	/* TPM2TCTI: tctildr string for tpm2: URIs without tcti= (NULL: env) */
 	/* Internal: which single-valued keywords have been seen (first value wins). */
 	uint8_t seen[128];

@@ -137,6 +137,37 @@ kex_log_choice(const struct hs_kex_choice *ch)
 	    ch->mac[0] ? ch->mac[0]->name : HS_MAC_IMPLICIT);
 }
 
+/* The first negotiated algorithm that is not on the FIPS approved list, or NULL (issue 6). */
+static const char *
+kex_unapproved(const struct hs_kex_choice *ch)
+{
+	const char *hk = hs_sig_alg_name(ch->hostkey->sig);
+
+	if (!hs_algs_fips_approved(HS_ALGS_KEX, ch->kex->name))
+		return ch->kex->name;
+	if (!hs_algs_fips_approved(HS_ALGS_HOSTKEY, hk))
+		return hk;
+	for (int d = 0; d < 2; d++) {
+		if (!hs_algs_fips_approved(HS_ALGS_CIPHER, ch->enc[d]->name))
+			return ch->enc[d]->name;
+		if (ch->mac[d] != NULL && !hs_algs_fips_approved(HS_ALGS_MAC, ch->mac[d]->name))
+			return ch->mac[d]->name;
+	}
+	return NULL;
+}
+
+/* The service indicator after each KEX (issue 6): whether every negotiated algorithm is approved,
+ * else the first that is not. The server logs it at INFO, the client at VERBOSE (hssh -v). */
+static void
+kex_log_indicator(const struct hs_transport *t, const struct hs_kex_choice *ch)
+{
+	const char *bad = kex_unapproved(ch);
+
+	hs_log(t->cfg.server ? HS_LOG_INFO : HS_LOG_VERBOSE, "KEX %s %s %s for %s: approved=%s%s%s",
+	    ch->kex->name, ch->enc[0]->name, ch->mac[0] ? ch->mac[0]->name : HS_MAC_IMPLICIT,
+	    t->peer, bad ? "no (" : "yes", bad ? bad : "", bad ? " is not approved)" : "");
+}
+
 /* Parse both KEXINITs and negotiate into t->kex->ch. */
 static hs_err
 kex_negotiate(struct hs_transport *t, struct hs_buf *msg)
@@ -223,6 +254,7 @@ recv_newkeys(struct hs_transport *t, struct hs_buf *msg)
 	if (hs_buf_get_end(msg) != HS_OK)
 		return kex_fail(t, HS_ERR_FORMAT, HS_DISC_PROTOCOL_ERROR, "Bad NEWKEYS");
 	hs_debug("SSH2_MSG_NEWKEYS received");
+	kex_log_indicator(t, &t->kex->ch);
 	hs_dir_install(&t->in, &t->next_in, t->strict);
 	t->kex_count++;
 	t->kex_state = HS_KEXS_IDLE;

@@ -631,6 +631,8 @@ const struct cfg_kw hs_cfg_keywords[] = {
 	{ "StrictModes", set_flag, F(strict_modes), 0, 0, NULL },
 	/* hardssh: "no" leaves the seccomp filter off (valgrind runs); privileges are still dropped. */
 	{ "Sandbox", set_flag, F(sandbox), 0, 0, NULL },
+	/* hardssh (issue 6): only the approved algorithms (also on with the kernel's fips_enabled). */
+	{ "FIPSMode", set_flag, F(fips_mode), 0, 0, NULL },
 	{ "KexAlgorithms", set_algs, F(kex_algs), HS_ALGS_KEX, 0, NULL },
 	/* hardssh (issue 5): KEX ephemerals and shared secrets in a PKCS#11 token or a TPM. */
 	{ "KexProvider", set_kex_provider, F(kex_provider), 0, 0, NULL },

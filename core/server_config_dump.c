@@ -12,6 +12,7 @@
 
 #include "hs_algs.h"
 #include "hs_mem.h"
+#include "hs_fips.h"
 #include "server_impl.h"
 
 /* Host keys tried when the configuration names none (as sshd: the stock /etc/ssh paths). */
@@ -32,6 +33,7 @@ static const struct {
 	{ offsetof(struct hs_server_config, permit_empty_passwords), 0 },
 	{ offsetof(struct hs_server_config, strict_modes), 1 },
 	{ offsetof(struct hs_server_config, sandbox), 1 },
+	{ offsetof(struct hs_server_config, fips_mode), 0 },
 	{ offsetof(struct hs_server_config, kbd_interactive_auth), 1 },
 	{ offsetof(struct hs_server_config, use_pam), 0 },
 	{ offsetof(struct hs_server_config, x11_forwarding), 0 },
@@ -112,12 +114,23 @@ hs_server_config_free(struct hs_server_config *c)
 	hs_server_config_init(c);
 }
 
+/* Defaults for an unset list; in FIPS mode the approved subset of the defaults, and a configured
+ * list must name only approved algorithms (issue 6). */
 static hs_err
-finish_algs(char **p, enum hs_alg_family fam)
+finish_algs(char **p, enum hs_alg_family fam, bool fips, const char *kw)
 {
-	if (*p != NULL)
+	bool configured = *p != NULL;
+	char *bad = NULL;
+
+	if (!configured)
+		HS_GUARD(hs_algs_apply(fam, NULL, p, NULL));
+	if (!fips)
 		return HS_OK;
-	HS_GUARD(hs_algs_apply(fam, NULL, p, NULL));
+	if (hs_algs_fips_list(fam, p, configured, &bad) != HS_OK) {
+		hs_error("FIPSMode: %s names %s, which is not approved", kw, bad ? bad : "?");
+		free(bad);
+		return HS_ERR_CONFIG;
+	}
 	return HS_OK;
 }
 
@@ -159,19 +172,22 @@ finish_lists(struct hs_server_config *c)
 hs_err
 hs_server_config_finish(struct hs_server_config *c)
 {
+	bool fips = c->fips_mode == 1 || hs_fips_mode_system();
+
 	for (size_t i = 0; i < sizeof(int_defaults) / sizeof(int_defaults[0]); i++)
 		if (*INT_AT(c, int_defaults[i].off) == -1)
 			*INT_AT(c, int_defaults[i].off) = int_defaults[i].def;
+	c->fips_mode = fips;
 	if (c->rekey_bytes < 0)
 		c->rekey_bytes = 0;
 	if (c->penalties.overflow6 == -1)
 		c->penalties.overflow6 = c->penalties.overflow4;
 	HS_GUARD(finish_lists(c));
-	HS_GUARD(finish_algs(&c->kex_algs, HS_ALGS_KEX));
-	HS_GUARD(finish_algs(&c->ciphers, HS_ALGS_CIPHER));
-	HS_GUARD(finish_algs(&c->macs, HS_ALGS_MAC));
-	HS_GUARD(finish_algs(&c->hostkey_algs, HS_ALGS_HOSTKEY));
-	HS_GUARD(finish_algs(&c->pubkey_algs, HS_ALGS_HOSTKEY));
+	HS_GUARD(finish_algs(&c->kex_algs, HS_ALGS_KEX, fips, "KexAlgorithms"));
+	HS_GUARD(finish_algs(&c->ciphers, HS_ALGS_CIPHER, fips, "Ciphers"));
+	HS_GUARD(finish_algs(&c->macs, HS_ALGS_MAC, fips, "MACs"));
+	HS_GUARD(finish_algs(&c->hostkey_algs, HS_ALGS_HOSTKEY, fips, "HostKeyAlgorithms"));
+	HS_GUARD(finish_algs(&c->pubkey_algs, HS_ALGS_HOSTKEY, fips, "PubkeyAcceptedAlgorithms"));
 	HS_GUARD(hs_cfg_kex_finish(c));
 	if (c->pid_file == NULL) {
 		c->pid_file = hs_strdup(HS_SERVER_PIDFILE_DEFAULT);
@@ -232,6 +248,7 @@ static const struct {
 	    true },
 	{ "strictmodes", offsetof(struct hs_server_config, strict_modes), true },
 	{ "sandbox", offsetof(struct hs_server_config, sandbox), true },
+	{ "fipsmode", offsetof(struct hs_server_config, fips_mode), true },
 	{ "usepam", offsetof(struct hs_server_config, use_pam), true },
 	{ "x11forwarding", offsetof(struct hs_server_config, x11_forwarding), true },
 	{ "printmotd", offsetof(struct hs_server_config, print_motd), true },

@@ -91,4 +91,9 @@ void hs_fips_post_stats(size_t *n_tests, uint64_t *usec);
  * the exit status, 0 or 1. Returns -1, printing nothing, when "--self-test" is not there. */
 int hs_fips_self_test_cmd(int argc, char **argv, const char *program);
 
+/* FIPS mode (fips/fips_mode.c): true iff the kernel is in FIPS mode (/proc/sys/crypto/fips_enabled
+ * reads 1). Builds with -DHS_FIPS_TEST_HOOKS=ON read the file named by HS_FIPS_ENABLED_FILE instead
+ * when it is set. */
+bool hs_fips_mode_system(void);
+
 #endif

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "hs_algs.h"
+#include "hs_mem.h"
 #include "kex_impl.h"
 #include "transport_impl.h"
 
@@ -166,6 +167,57 @@ test_print(void **state)
 	    "hmac-sha2-256\nhmac-sha2-512\n");
 }
 
+/* FIPS mode (issue 6): the approved table, defaults reduced in default order, configured lists
+ * checked and the first non-approved name reported. */
+static void
+test_fips(void **state)
+{
+	char *l = NULL, *bad = NULL;
+
+	assert_true(hs_algs_fips_approved(HS_ALGS_KEX, "ecdh-sha2-nistp256"));
+	assert_true(hs_algs_fips_approved(HS_ALGS_KEX, "diffie-hellman-group14-sha256"));
+	assert_false(hs_algs_fips_approved(HS_ALGS_KEX, "curve25519-sha256"));
+	assert_false(hs_algs_fips_approved(HS_ALGS_KEX, "aes128-ctr"));	/* wrong family */
+	assert_true(hs_algs_fips_approved(HS_ALGS_CIPHER, "aes256-gcm@openssh.com"));
+	assert_false(hs_algs_fips_approved(HS_ALGS_CIPHER, "chacha20-poly1305@openssh.com"));
+	assert_false(hs_algs_fips_approved(HS_ALGS_CIPHER, "aes192-ctr"));
+	assert_true(hs_algs_fips_approved(HS_ALGS_MAC, "hmac-sha2-512-etm@openssh.com"));
+	assert_true(hs_algs_fips_approved(HS_ALGS_HOSTKEY, "rsa-sha2-256"));
+	assert_false(hs_algs_fips_approved(HS_ALGS_HOSTKEY, "ssh-ed25519"));
+	assert_false(hs_algs_fips_approved(HS_ALGS_HOSTKEY, NULL));
+	assert_true(hs_algs_fips_approved_n(HS_ALGS_KEX, "ecdh-sha2-nistp384,x", 18));
+
+	assert_int_equal(hs_algs_fips_list(HS_ALGS_CIPHER, &l, false, &bad), HS_OK);
+	assert_string_equal(l, "aes128-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com");
+	assert_null(bad);
+	free(l);
+	l = NULL;
+	assert_int_equal(hs_algs_fips_list(HS_ALGS_KEX, &l, false, NULL), HS_OK);
+	assert_string_equal(l, "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,"
+	    "diffie-hellman-group16-sha512,diffie-hellman-group14-sha256");
+	free(l);
+	l = NULL;
+	assert_int_equal(hs_algs_fips_list(HS_ALGS_HOSTKEY, &l, false, NULL), HS_OK);
+	assert_null(strstr(l, "ed25519"));
+	free(l);
+
+	l = hs_strdup("aes256-ctr,aes128-gcm@openssh.com");
+	assert_int_equal(hs_algs_fips_list(HS_ALGS_CIPHER, &l, true, &bad), HS_OK);
+	assert_string_equal(l, "aes256-ctr,aes128-gcm@openssh.com");
+	free(l);
+	l = hs_strdup("aes256-ctr,chacha20-poly1305@openssh.com,aes192-ctr");
+	assert_int_equal(hs_algs_fips_list(HS_ALGS_CIPHER, &l, true, &bad), HS_ERR_CONFIG);
+	assert_string_equal(bad, "chacha20-poly1305@openssh.com");
+	assert_string_equal(l, "aes256-ctr,chacha20-poly1305@openssh.com,aes192-ctr");
+	free(bad);
+	free(l);
+	l = hs_strdup("curve25519-sha256");
+	assert_int_equal(hs_algs_fips_list(HS_ALGS_KEX, &l, true, &bad), HS_ERR_CONFIG);
+	assert_string_equal(bad, "curve25519-sha256");
+	free(bad);
+	free(l);
+}
+
 int
 main(void)
 {
@@ -175,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_list_has_and_match),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_fips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -228,6 +228,40 @@ test_values(void **state)
 	hs_client_config_clear(&c);
 }
 
+/* FIPSMode (issue 6): -o FIPSMode=yes reduces the defaults to the approved ones; a configured
+ * non-approved algorithm is an error. */
+static void
+test_fips_mode(void **state)
+{
+	struct hs_client_config c;
+
+	hs_client_config_init(&c);
+	assert_int_equal(hs_client_config_option(&c, "FIPSMode=yes", NULL), HS_OK);
+	assert_int_equal(hs_client_config_option(&c, "MACs=hmac-sha2-256", NULL), HS_OK);
+	assert_int_equal(hs_client_config_finalize(&c, "foo"), HS_OK);
+	assert_int_equal(c.fips_mode, 1);
+	assert_string_equal(c.macs, "hmac-sha2-256");
+	assert_null(strstr(c.kex_algs, "curve25519"));
+	assert_non_null(strstr(c.kex_algs, "ecdh-sha2-nistp256"));
+	assert_null(strstr(c.ciphers, "chacha20"));
+	assert_null(strstr(c.hostkey_algs, "ed25519"));
+	hs_client_config_clear(&c);
+
+	hs_client_config_init(&c);
+	assert_int_equal(hs_client_config_option(&c, "FIPSMode=yes", NULL), HS_OK);
+	assert_int_equal(hs_client_config_option(&c, "HostKeyAlgorithms=ssh-ed25519", NULL), HS_OK);
+	assert_int_equal(hs_client_config_finalize(&c, "foo"), HS_ERR_CONFIG);
+	hs_client_config_clear(&c);
+
+	hs_client_config_init(&c);
+	assert_int_equal(hs_client_config_option(&c, "Ciphers=chacha20-poly1305@openssh.com",
+	    NULL), HS_OK);
+	assert_int_equal(hs_client_config_finalize(&c, "foo"), HS_OK);
+	if (c.fips_mode == 0)	/* not a FIPS kernel: the list stays */
+		assert_string_equal(c.ciphers, "chacha20-poly1305@openssh.com");
+	hs_client_config_clear(&c);
+}
+
 static void
 test_tokens(void **state)
 {
@@ -469,6 +503,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_fips_mode),
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_include),

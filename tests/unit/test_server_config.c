@@ -346,6 +346,61 @@ test_algs_expanded(void **state)
 	hs_server_config_free(&c);
 }
 
+/* FIPSMode (issue 6): approved defaults, -T line, a non-approved configured name is an error that
+ * names it, and the kernel flag (a test file here) turns the mode on. */
+static void
+test_fips_mode(void **state)
+{
+	struct hs_server_config c;
+	char path[64], *s;
+	FILE *f;
+
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "HostKey /nonexistent\n"), HS_OK);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	assert_int_equal(c.fips_mode, 0);
+	assert_non_null(strstr(c.kex_algs, "curve25519-sha256"));
+	s = dump(&c);
+	assert_non_null(strstr(s, "\nfipsmode no\n"));
+	free(s);
+	hs_server_config_free(&c);
+
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "MACs hmac-sha2-512\nFIPSMode yes\n"), HS_OK);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	assert_int_equal(c.fips_mode, 1);
+	assert_string_equal(c.ciphers,
+	    "aes128-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com");
+	assert_string_equal(c.macs, "hmac-sha2-512");
+	assert_null(strstr(c.kex_algs, "curve25519"));
+	assert_null(strstr(c.hostkey_algs, "ed25519"));
+	assert_null(strstr(c.pubkey_algs, "ed25519"));
+	s = dump(&c);
+	assert_non_null(strstr(s, "\nfipsmode yes\n"));
+	free(s);
+	hs_server_config_free(&c);
+
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "FIPSMode yes\nKexAlgorithms curve25519-sha256\n"), HS_OK);
+	assert_int_equal(hs_server_config_finish(&c), HS_ERR_CONFIG);
+	hs_server_config_free(&c);
+
+	snprintf(path, sizeof(path), "/tmp/hs_test_fips_%d", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("1\n", f);
+	fclose(f);
+	setenv("HS_FIPS_ENABLED_FILE", path, 1);
+	hs_server_config_init(&c);
+	assert_int_equal(parse(&c, "FIPSMode no\n"), HS_OK);
+	assert_int_equal(hs_server_config_finish(&c), HS_OK);
+	assert_int_equal(c.fips_mode, 1);
+	assert_null(strstr(c.ciphers, "chacha20"));
+	hs_server_config_free(&c);
+	unsetenv("HS_FIPS_ENABLED_FILE");
+	unlink(path);
+}
+
 static void
 test_include(void **state)
 {
@@ -760,6 +815,7 @@ main(void)
 		cmocka_unit_test(test_defaults_and_dump),
 		cmocka_unit_test(test_algs_expanded),
 		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_fips_mode),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_kex_provider_values),
 		cmocka_unit_test(test_kex_provider_dump),
