@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testvec.h"
+
 #include "hs_log.h"
 
 static char logpath[64];
@@ -54,15 +56,7 @@ teardown(void **state)
 static const char *
 logged(void)
 {
-	static char buf[8192];
-	FILE *f = fopen(logpath, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	return tv_read_text(logpath);
 }
 
 /* Read one datagram from fd into buf (NUL-terminated); returns its length. */

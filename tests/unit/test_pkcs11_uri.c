@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "testvec.h"
+
 #include "hs_log.h"
 #include "hs_mem.h"
 #include "hs_pkcs11_uri.h"
@@ -33,15 +35,7 @@ log_size(void)
 static const char *
 log_text(void)
 {
-	static char buf[65536];
-	FILE *f = fopen(logpath, "r");
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	return tv_read_text(logpath);
 }
 
 static void

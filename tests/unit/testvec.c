@@ -161,6 +161,20 @@ tv_run_ok(int status)
 		fail_msg("command failed (%d): %s", status, last_cmd);
 }
 
+const char *
+tv_read_text(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 void
 tv_write_file(const char *dir, const char *name, const char *text, mode_t mode)
 {

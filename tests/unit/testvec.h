@@ -48,6 +48,9 @@ void tv_run_ok(int status);
 #define tv_must_run(...)	tv_run_ok(tv_run(__VA_ARGS__))
 /* Write text to dir/name and chmod it to mode; any failure fails the test. */
 void tv_write_file(const char *dir, const char *name, const char *text, mode_t mode);
+/* The whole text of path (up to 64 KiB, NUL-terminated) in a static buffer that the next call
+ * overwrites; a file that cannot be opened fails the test. For the tests that read a log file. */
+const char *tv_read_text(const char *path);
 
 /* softhsm2, for the PKCS#11 tests. */
 #define TV_SOFTHSM_MODULE	"/usr/lib/softhsm/libsofthsm2.so"
